@@ -1,0 +1,182 @@
+"""Settings: frozen dataclasses, layered defaults < pyproject/audit.toml < command line.
+
+Every option of ``audit run`` has a key here, so a team can keep its settings in
+``audit.toml`` (or ``[tool.audit]`` in ``pyproject.toml``) and override any of
+them on the command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A settings file or option that cannot be used; the run stops with exit 2."""
+
+
+@dataclass(frozen=True)
+class InputSettings:
+    """How inputs are found and read."""
+
+    include: tuple[str, ...] = ()  # glob patterns a file's relative path must match (any)
+    exclude: tuple[str, ...] = ()  # glob patterns that skip a file
+    columns: dict[str, str] = field(default_factory=dict)  # our name -> column name
+    chunk_size: int = 10_000
+    max_doc_bytes: int = 20_000_000  # larger documents become a resource_limit finding
+    max_documents: int = 0  # 0: no limit; beyond it documents are quarantined unread
+
+
+@dataclass(frozen=True)
+class ParseSettings:
+    """The scraped-dump parser."""
+
+    patterns: tuple[str, ...] = ()  # extra pattern files (TOML), applied before the defaults
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    """Near-duplicate detection (justified in docs/dedup.md)."""
+
+    shingle_size: int = 5  # words per shingle
+    num_perm: int = 128  # MinHash permutations
+    seed: int = 1  # MinHash seed (datasketch's default)
+    threshold: float = 0.5  # LSH Jaccard threshold for candidates
+    min_jaccard: float = 0.5  # verified pair: estimated Jaccard at least this ...
+    min_containment: float = 0.7  # ... or containment at least this
+    paragraph_threshold: float = 0.8  # near-repeat of a paragraph within a document
+    min_paragraph_words: int = 5  # shorter paragraphs are not compared as near repeats
+    template_min_docs: int = 3  # a paragraph in this many docs of one source is a template
+    credited_syndication_severity: str = "info"
+
+
+@dataclass(frozen=True)
+class SignalSettings:
+    """Thresholds used by signal functions that are not GX expectations."""
+
+    language: str = "en"
+    garble_threshold: float = 0.5
+    word_count_tolerance: float = 0.10
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one run needs to know.
+
+    Example:
+        >>> s = Settings.load(overrides={"fail_on": "warning"})
+        >>> s.fail_on
+        'warning'
+    """
+
+    paths: tuple[str, ...] = ("seeds",)
+    out: str = "reports"
+    suites: str = "expectations"
+    fail_on: str = "error"
+    index: str | None = None
+    admit: bool = False
+    format: str = "text"
+    jobs: int = 1
+    engine: str = "local"
+    scheduler: str | None = None
+    progress: bool = True
+    inputs: InputSettings = field(default_factory=InputSettings)
+    parse: ParseSettings = field(default_factory=ParseSettings)
+    dedup: DedupSettings = field(default_factory=DedupSettings)
+    signals: SignalSettings = field(default_factory=SignalSettings)
+
+    @classmethod
+    def load(
+        cls,
+        config_file: str | Path | None = None,
+        overrides: dict[str, Any] | None = None,
+        cwd: str | Path = ".",
+    ) -> Settings:
+        """Layer defaults, ``[tool.audit]`` of pyproject.toml, audit.toml or ``config_file``,
+        then ``overrides`` (the command line; None values are ignored)."""
+        merged: dict[str, Any] = {}
+        base = Path(cwd)
+        pyproject = base / "pyproject.toml"
+        if pyproject.is_file():
+            merged = _merge(merged, _read_toml(pyproject).get("tool", {}).get("audit", {}))
+        file = Path(config_file) if config_file else base / "audit.toml"
+        if config_file and not file.is_file():
+            raise ConfigError(f"{file}: config file not found")
+        if file.is_file():
+            data = _read_toml(file)
+            merged = _merge(merged, data.get("tool", {}).get("audit", data))
+        merged = _merge(merged, {k: v for k, v in (overrides or {}).items() if v is not None})
+        return _build(cls, merged, "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Settings as plain data, for results.json."""
+        return dataclasses.asdict(self)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read settings: {exc}") from None
+
+
+def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for key, value in b.items():
+        key = key.replace("-", "_")
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _build(cls: Any, data: dict[str, Any], prefix: str) -> Any:
+    """Build dataclass ``cls`` from ``data``, checking names and types."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            raise ConfigError(f"unknown setting '{prefix}{key}'")
+        default = getattr(cls(), key)
+        if dataclasses.is_dataclass(default):
+            if not isinstance(value, dict):
+                raise ConfigError(f"setting '{prefix}{key}' must be a table")
+            kwargs[key] = _build(type(default), value, f"{prefix}{key}.")
+        else:
+            kwargs[key] = _coerce(value, default, f"{prefix}{key}")
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, default: Any, name: str) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"setting '{name}' must be true or false, not {value!r}")
+        return value
+    if isinstance(default, int) and not isinstance(default, bool):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"setting '{name}' must be an integer, not {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"setting '{name}' must be a number, not {value!r}")
+        return float(value)
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"setting '{name}' must be a list of strings")
+        return tuple(value)
+    if isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise ConfigError(f"setting '{name}' must be a table")
+        return {str(k): str(v) for k, v in value.items()}
+    if default is None or isinstance(default, str):
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"setting '{name}' must be a string, not {value!r}")
+        return value
+    return value

@@ -1,0 +1,237 @@
+"""The shapes data takes between stages: tables' columns, findings, clusters, results.
+
+Stages exchange a :class:`Chunk`: a documents table (one row per input document)
+and a paragraphs table (one row per non-blank line of a document's text), plus
+the findings raised so far. Stages annotate: they add columns and findings and
+never delete rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+
+
+class Severity(StrEnum):
+    """How much a finding weighs at the gate."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Order for comparisons: error > warning > info."""
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+class Check(StrEnum):
+    """Finding names fixed by the contract (new ones may be added, never renamed)."""
+
+    DUPLICATE_PARAGRAPHS = "duplicate_paragraphs"
+    EXACT_DUPLICATE = "exact_duplicate"
+    NEAR_DUPLICATE = "near_duplicate"
+    SYNDICATED_COPY = "syndicated_copy"
+    WORD_COUNT_MISMATCH = "word_count_mismatch"
+    DATE_INCONSISTENT = "date_inconsistent"
+    MISSING_DATE = "missing_date"
+    MISSING_METADATA = "missing_metadata"
+    GARBLED_TEXT = "garbled_text"
+    BOILERPLATE = "boilerplate"
+    TRUNCATED_TEXT = "truncated_text"
+    MOJIBAKE = "mojibake"
+    UNREADABLE_INPUT = "unreadable_input"
+    INDEX_DUPLICATE = "index_duplicate"
+    EMPTY_BODY = "empty_body"
+    MALFORMED_RECORD = "malformed_record"
+    RESOURCE_LIMIT = "resource_limit"
+
+
+class Role(StrEnum):
+    """What a line of a scraped document is."""
+
+    TITLE = "title"
+    BODY = "body"
+    BOILERPLATE = "boilerplate"
+    METADATA = "metadata"
+    CREDIT = "credit"
+    SUMMARY = "summary"
+    RELATED = "related"
+    DATELINE = "dateline"
+
+
+class Verdict(StrEnum):
+    """What the gate decides for one document."""
+
+    ACCEPT = "accept"
+    WARN = "warn"
+    QUARANTINE = "quarantine"
+
+
+# Columns of the documents table, in order. Readers fill the first group;
+# the parser fills the second; signal functions add ``sig_*`` columns.
+DOCUMENT_COLUMNS: tuple[str, ...] = (
+    "doc_id",  # stable id: relative path for files, id column (or source:line) for tables
+    "source",  # file path or table it came from
+    "line",  # 1-based line/row in the source for tables, None for files
+    "text",  # the text as stored (decoded)
+    "title",
+    "url",
+    "published",  # raw published value as given by the reader (parsed later)
+    "domain",
+    "claimed_word_count",
+    "encoding",  # detected or declared encoding of the bytes
+    "meta",  # dict: every other field of the input record
+    "record",  # dict: the original record for tables, None for text files
+    "read_error",  # why the input could not be read, or None
+)
+
+PARAGRAPH_COLUMNS: tuple[str, ...] = (
+    "doc_id",
+    "idx",  # 0-based index among the document's non-blank lines
+    "text",
+    "role",
+    "reason",  # the name of the rule that gave the role
+    "start",  # character offsets of the line in the document text
+    "end",
+    "line",  # 1-based line number in the document text
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing wrong with one document, with the evidence a reviewer needs.
+
+    Example:
+        >>> Finding("a.txt", "boilerplate", Severity.WARNING, "2 chrome lines", {"lines": [1, 2]})
+        Finding(doc_id='a.txt', check='boilerplate', ...)
+    """
+
+    doc_id: str
+    check: str
+    severity: Severity
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as it appears in results.json."""
+        return {
+            "check": self.check,
+            "severity": self.severity.value,
+            "message": self.message,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(slots=True)
+class Chunk:
+    """A slice of the input flowing through the per-chunk stages."""
+
+    documents: pd.DataFrame
+    paragraphs: pd.DataFrame
+    findings: list[Finding] = field(default_factory=list)
+
+    @classmethod
+    def from_records(
+        cls, docs: list[dict[str, Any]], paragraphs: list[dict[str, Any]] | None = None
+    ) -> Chunk:
+        """Build a chunk from row dicts, filling absent columns with None."""
+        documents = pd.DataFrame(
+            {c: [d.get(c) for d in docs] for c in DOCUMENT_COLUMNS}, dtype=object
+        )
+        paras = paragraphs or []
+        par = pd.DataFrame({c: [p.get(c) for p in paras] for c in PARAGRAPH_COLUMNS})
+        return cls(documents=documents, paragraphs=par)
+
+
+@dataclass(slots=True)
+class Pair:
+    """A verified similar pair of documents."""
+
+    a: str
+    b: str
+    jaccard: float
+    containment: float
+    shared: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The pair as it appears in results.json."""
+        out: dict[str, Any] = {
+            "a": self.a,
+            "b": self.b,
+            "jaccard": round(self.jaccard, 4),
+            "containment": round(self.containment, 4),
+        }
+        if self.shared:
+            out["shared"] = self.shared
+        return out
+
+
+@dataclass(slots=True)
+class Cluster:
+    """A group of copies with one canonical original."""
+
+    id: str
+    kind: str  # exact | near | syndicated
+    canonical: str
+    members: list[str]
+    pairs: list[Pair] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The cluster as it appears in results.json."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "canonical": self.canonical,
+            "members": list(self.members),
+            "size": len(self.members),
+            "pairs": [p.to_dict() for p in self.pairs],
+        }
+
+
+@dataclass(slots=True)
+class ExpectationOutcome:
+    """The result of one expectation of one suite over the batch."""
+
+    suite: str
+    expectation: str
+    check: str
+    severity: str
+    success: bool
+    unexpected_count: int
+    doc_ids: list[str]
+    rationale: str = ""
+    remedy: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The outcome as it appears in results.json."""
+        return {
+            "suite": self.suite,
+            "expectation": self.expectation,
+            "check": self.check,
+            "severity": self.severity,
+            "success": self.success,
+            "unexpected_count": self.unexpected_count,
+            "doc_ids": list(self.doc_ids),
+            "rationale": self.rationale,
+            "remedy": self.remedy,
+        }
+
+
+@dataclass(slots=True)
+class AuditResult:
+    """Everything a run found; ``results`` is the results.json document."""
+
+    results: dict[str, Any]
+    run_dir: str | None
+    exit_code: int
+
+    @property
+    def passed(self) -> bool:
+        """Whether the gate passed."""
+        return bool(self.results["gate"]["passed"])

@@ -1,4 +1,5 @@
-"""Findings about the input itself: unreadable files and lines, malformed records."""
+"""Findings about the input itself: unreadable files and lines, malformed records,
+bytes that are not text."""
 
 from __future__ import annotations
 
@@ -6,28 +7,69 @@ from typing import Any
 
 from audit.model import Check, Finding, Severity
 
+_MAX_OFFSETS = 20  # offsets listed as evidence; the count covers them all
+
 
 def intake_findings(records: list[dict[str, Any]]) -> list[Finding]:
-    """An ``unreadable_input`` (or ``resource_limit``) error per unreadable record and a
-    ``malformed_record`` warning per record with fields of the wrong type."""
+    """The findings a record carries from reading.
+
+    An ``unreadable_input`` (or ``resource_limit``) error per unreadable record;
+    a ``mojibake`` error for NUL characters in the text and a warning for bytes
+    that were not valid in the file's encoding; a ``malformed_record`` warning
+    per record with fields of the wrong type.
+
+    Example:
+        >>> [f.check for f in intake_findings([{"doc_id": "a", "text": "x\\x00y"}])]
+        ['mojibake']
+    """
     out: list[Finding] = []
     for rec in records:
-        evidence = {"source": rec.get("source"), "line": rec.get("line")}
+        doc_id = rec["doc_id"]
+        source, line = rec.get("source"), rec.get("line")
+        evidence = {"source": source, "line": line}
         if rec.get("read_error"):
             check = Check.RESOURCE_LIMIT if rec.get("resource_limit") else Check.UNREADABLE_INPUT
+            reason = str(rec["read_error"])
+            where = str(source) if line is None else f"{source}:{line}"
+            message = reason if reason.startswith(str(source)) else f"{where}: {reason}"
+            out.append(
+                Finding(doc_id, check, Severity.ERROR, message, {**evidence, "reason": reason})
+            )
+        text = rec.get("text") or ""
+        if "\x00" in text:
+            offsets = _offsets(text, "\x00")
+            n = text.count("\x00")
             out.append(
                 Finding(
-                    rec["doc_id"],
-                    check,
+                    doc_id,
+                    Check.MOJIBAKE,
                     Severity.ERROR,
-                    f"{rec.get('source')}: {rec['read_error']}",
-                    {**evidence, "reason": rec["read_error"]},
+                    f"text holds {n} NUL character{'s' if n > 1 else ''} (first at {offsets[0]}): "
+                    "binary data or a broken encoding",
+                    {**evidence, "nul_count": n, "offsets": offsets},
+                )
+            )
+        stray = rec.get("stray_bytes")
+        if stray:
+            at = (
+                f"at characters {', '.join(map(str, stray['offsets'][:5]))}"
+                if "offsets" in stray
+                else f"on lines {', '.join(map(str, stray['lines'][:5]))}"
+            )
+            out.append(
+                Finding(
+                    doc_id,
+                    Check.MOJIBAKE,
+                    Severity.WARNING,
+                    f"{stray['count']} byte(s) not valid UTF-8 in a UTF-8 file, read as "
+                    f"windows-1252 ({at})",
+                    {**evidence, **stray, "encoding": rec.get("encoding")},
                 )
             )
         if rec.get("problems"):
             out.append(
                 Finding(
-                    rec["doc_id"],
+                    doc_id,
                     Check.MALFORMED_RECORD,
                     Severity.WARNING,
                     "; ".join(rec["problems"]),
@@ -35,3 +77,13 @@ def intake_findings(records: list[dict[str, Any]]) -> list[Finding]:
                 )
             )
     return out
+
+
+def _offsets(text: str, char: str) -> list[int]:
+    """The first offsets of ``char`` in ``text``."""
+    found: list[int] = []
+    pos = text.find(char)
+    while pos >= 0 and len(found) < _MAX_OFFSETS:
+        found.append(pos)
+        pos = text.find(char, pos + 1)
+    return found

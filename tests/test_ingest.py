@@ -137,8 +137,9 @@ def test_chunks_and_limits(tmp_path: Path) -> None:
     sizes = [len(c) for c in read_chunks([str(path)], InputSettings(chunk_size=10))]
     assert sizes == [10, 10, 5]
     limited = records(path, max_documents=20)
-    assert len(limited) == 25
-    assert all(r["read_error"].startswith("beyond max_documents") for r in limited[20:])
+    assert len(limited) == 21  # the unread rest of the file is one record
+    assert limited[20]["resource_limit"] and limited[20]["doc_id"] == "many.jsonl:21"
+    assert "max_documents (20) reached" in limited[20]["read_error"]
     big = tmp_path / "big.txt"
     big.write_text("x " * 100)
     assert "exceeds max_doc_bytes" in records(big, max_doc_bytes=50)[0]["read_error"]

@@ -40,6 +40,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "claimed_word_count": ("claimed_word_count", "word_count", "wordcount", "words", "n_words"),
 }
 STRING_FIELDS = ("title", "url", "publisher", "domain")
+MAX_WORD_COUNT = 10**9  # a claimed word count above this is not a count
 
 
 class ColumnMap:
@@ -78,9 +79,20 @@ class ColumnMap:
         return f"no text column (looked for {wanted}; columns are {', '.join(names) or 'none'})"
 
     def to_record(
-        self, row: dict[str, Any], file: InputFile, line: int, encoding: str | None
+        self,
+        row: dict[str, Any],
+        file: InputFile,
+        line: int,
+        encoding: str | None,
+        max_bytes: int | None = None,
     ) -> dict[str, Any]:
-        """A documents-table record from one table row (the row itself is kept whole)."""
+        """A documents-table record from one table row (the row itself is kept whole).
+
+        A row whose string values together exceed ``max_bytes`` (UTF-8) is not
+        mapped: it becomes a ``resource_limit`` record keeping only its short values.
+        """
+        if max_bytes is not None and (size := _row_bytes(row, max_bytes)) > max_bytes:
+            return _too_large(row, file, line, encoding, size, max_bytes, self.resolve(row))
         mapping = self.resolve(row.keys())
         problems: list[str] = []
         values: dict[str, Any] = {}
@@ -112,7 +124,7 @@ class ColumnMap:
             published = published.isoformat()
         elif published is not None and not isinstance(published, str):
             problems.append(
-                f"published is {type(published).__name__} ({published!r}), not a date string"
+                f"published is {type(published).__name__} ({_short(published)}), not a date string"
             )
             published = None
         claimed = _as_count(values.get("claimed_word_count"), problems)
@@ -136,6 +148,55 @@ class ColumnMap:
         }
 
 
+_SHORT = 1_000  # values up to this many characters are kept in a too-large record
+
+
+def _row_bytes(row: dict[str, Any], limit: int) -> int:
+    """The UTF-8 size of a row's top-level string and bytes values (exact once near ``limit``)."""
+    chars = 0
+    for value in row.values():
+        if isinstance(value, str | bytes):
+            chars += len(value)
+    if chars * 4 <= limit:  # no string can take more than 4 bytes per character
+        return chars
+    return sum(
+        len(v.encode("utf-8", "surrogatepass")) if isinstance(v, str) else len(v)
+        for v in row.values()
+        if isinstance(v, str | bytes)
+    )
+
+
+def _too_large(
+    row: dict[str, Any],
+    file: InputFile,
+    line: int,
+    encoding: str | None,
+    size: int,
+    limit: int,
+    mapping: dict[str, str],
+) -> dict[str, Any]:
+    """A resource-limit record for an oversized row: long values are left out."""
+    kept = {k: v for k, v in row.items() if not (isinstance(v, str | bytes) and len(v) > _SHORT)}
+    omitted = [k for k in row if k not in kept]
+    raw_id = row.get(mapping["id"]) if "id" in mapping else None
+    doc_id = _scalar_str(raw_id) if raw_id not in (None, "") else None
+    return {
+        "doc_id": doc_id or f"{file.rel}:{line}",
+        "source": str(file.path),
+        "line": line,
+        "text": "",
+        "meta": {"omitted_fields": omitted},
+        "record": kept,
+        "encoding": encoding,
+        "read_error": (
+            f"record of {size} bytes exceeds max_doc_bytes ({limit}); "
+            f"left out: {', '.join(omitted)}"
+        ),
+        "resource_limit": True,
+        "problems": [],
+    }
+
+
 def _scalar_str(value: Any) -> str | None:
     if isinstance(value, str):
         return value
@@ -152,11 +213,24 @@ def _as_count(value: Any, problems: list[str]) -> int | None:
     if isinstance(value, bool):
         problems.append("word count is a boolean")
         return None
+    count: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().replace(",", "").isdigit():
-        return int(value.strip().replace(",", ""))
-    problems.append(f"word count {value!r} is not a whole number")
-    return None
+        count = value
+    elif isinstance(value, float) and value.is_integer():
+        count = int(value)
+    elif isinstance(value, str):
+        digits = value.strip().replace(",", "")
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            count = int(digits)
+    if count is None:
+        problems.append(f"word count {_short(value)} is not a whole number")
+    elif not 0 <= count <= MAX_WORD_COUNT:
+        problems.append(f"word count {_short(count)} is out of range")
+        count = None
+    return count
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters for a message."""
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 10_000 else "<int>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

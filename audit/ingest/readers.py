@@ -2,33 +2,66 @@
 
 A record is a dict with the keys of ``model.DOCUMENT_COLUMNS``. Readers never
 raise for bad content: an unreadable file or line becomes a record with
-``read_error`` set, so the run goes on and nothing is dropped.
+``read_error`` set, so the run goes on and nothing is dropped. A document larger
+than ``max_doc_bytes`` (a text file, a JSON line, a table cell) becomes a record
+with ``resource_limit`` set, without its text.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import io
 import json
 import sys
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from audit.ingest.columns import ColumnMap
-from audit.ingest.decode import decode_bytes
+from audit.ingest.decode import Decoded, decode_bytes
 from audit.ingest.discover import InputFile
 
 Record = dict[str, Any]
+Row = tuple[int, int, Any]  # first line, last line, the row (a Mapping, or an Exception)
+
+# What reading a file or inflating gzip may raise.
+READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
 
 
-def open_bytes(path: Path) -> bytes:
-    """Read a file, decompressing gzip."""
-    data = path.read_bytes()
-    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+class TooLarge(Exception):
+    """Content longer than ``max_doc_bytes``."""
+
+    def __init__(self, size: int | None, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        what = f"{size} bytes" if size is not None else f"more than {limit} bytes"
+        super().__init__(f"document of {what} exceeds max_doc_bytes ({limit})")
+
+
+def open_bytes(path: Path, limit: int | None = None) -> bytes:
+    """Read a file, decompressing gzip, reading at most ``limit`` bytes of content.
+
+    Raises:
+        TooLarge: the (decompressed) content is longer than ``limit``.
+        OSError, EOFError, gzip.BadGzipFile, zlib.error: the file cannot be read.
+    """
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+        fh.seek(0)
+        if path.suffix == ".gz" or magic == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=fh) as gz:
+                data = gz.read() if limit is None else gz.read(limit + 1)
+        else:
+            size = path.stat().st_size
+            if limit is not None and size > limit:
+                raise TooLarge(size, limit)
+            data = fh.read() if limit is None else fh.read(limit + 1)
+    if limit is not None and len(data) > limit:  # never inflated or read past the limit
+        raise TooLarge(None, limit)
     return data
 
 
@@ -78,23 +111,18 @@ class TextReader(Reader):
     def read(self, file: InputFile) -> Iterator[Record]:
         """Yield one record for the file."""
         try:
-            size = file.path.stat().st_size
-            if size > self.max_doc_bytes:
-                yield error_record(
-                    file,
-                    f"document of {size} bytes exceeds max_doc_bytes ({self.max_doc_bytes})",
-                    resource_limit=True,
-                )
-                return
-            data = open_bytes(file.path)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            data = open_bytes(file.path, self.max_doc_bytes)
+        except TooLarge as exc:
+            yield error_record(file, str(exc), resource_limit=True)
+            return
+        except READ_ERRORS as exc:
             yield error_record(file, f"cannot read file: {_os_reason(exc)}")
             return
         decoded = decode_bytes(data)
         if decoded.error:
             yield error_record(file, decoded.error, encoding=decoded.encoding)
             return
-        yield {
+        record: Record = {
             "doc_id": file.rel,
             "source": str(file.path),
             "line": None,
@@ -105,15 +133,28 @@ class TextReader(Reader):
             "read_error": None,
             "problems": [],
         }
+        if decoded.bad_bytes:
+            record["stray_bytes"] = {
+                "count": len(decoded.bad_bytes),
+                "offsets": list(decoded.bad_bytes[:20]),
+            }
+        yield record
 
 
 class TableReader(Reader):
     """Rows of a table: one document per row, mapped through the column map."""
 
     def _records(
-        self, file: InputFile, rows: Iterator[tuple[int, Any]], encoding: str | None
+        self,
+        file: InputFile,
+        rows: Iterator[Row],
+        encoding: str | None,
+        stray: _StrayLines | None = None,
     ) -> Iterator[Record]:
-        for line, row in rows:
+        for line, last, row in rows:
+            if isinstance(row, TooLarge):
+                yield error_record(file, str(row), line=line, resource_limit=True)
+                continue
             if isinstance(row, Exception):
                 yield error_record(file, f"{file.path}:{line}: {row}", line=line)
                 continue
@@ -124,7 +165,41 @@ class TableReader(Reader):
                     line=line,
                 )
                 continue
-            yield self.columns.to_record(dict(row), file, line, encoding)
+            record = self.columns.to_record(dict(row), file, line, encoding, self.max_doc_bytes)
+            if stray is not None:
+                record.update(stray.between(line, last))
+            yield record
+
+    def _decode(self, file: InputFile) -> tuple[str, Decoded] | Record:
+        """The file's text, or an error record."""
+        try:
+            data = open_bytes(file.path)
+        except READ_ERRORS as exc:
+            return error_record(file, f"cannot read file: {_os_reason(exc)}")
+        decoded = decode_bytes(data)
+        if decoded.error:
+            return error_record(file, decoded.error, encoding=decoded.encoding)
+        return decoded.text, decoded
+
+
+class _StrayLines:
+    """Which lines of a table file hold bytes that were not valid in its encoding."""
+
+    def __init__(self, text: str, decoded: Decoded) -> None:
+        starts = [0]
+        pos = text.find("\n")
+        while pos >= 0:
+            starts.append(pos + 1)
+            pos = text.find("\n", pos + 1)
+        self.lines = [bisect.bisect_right(starts, off) for off in decoded.bad_bytes]
+
+    def between(self, first: int, last: int) -> Record:
+        """The ``stray_bytes`` key for a record on lines ``first`` to ``last``, if any."""
+        lo = bisect.bisect_left(self.lines, first)
+        hi = bisect.bisect_right(self.lines, last)
+        if hi == lo:
+            return {}
+        return {"stray_bytes": {"count": hi - lo, "lines": sorted(set(self.lines[lo:hi]))[:20]}}
 
 
 class JsonLinesReader(TableReader):
@@ -134,27 +209,37 @@ class JsonLinesReader(TableReader):
 
     def read(self, file: InputFile) -> Iterator[Record]:
         """Yield one record per non-blank line."""
-        try:
-            data = open_bytes(file.path)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            yield error_record(file, f"cannot read file: {_os_reason(exc)}")
+        got = self._decode(file)
+        if isinstance(got, dict):
+            yield got
             return
-        decoded = decode_bytes(data)
-        if decoded.error:
-            yield error_record(file, decoded.error)
-            return
-        yield from self._records(file, _json_rows(decoded.text), decoded.encoding)
+        text, decoded = got
+        stray = _StrayLines(text, decoded) if decoded.bad_bytes else None
+        rows = _json_rows(text, self.max_doc_bytes)
+        yield from self._records(file, rows, decoded.encoding, stray)
 
 
-def _json_rows(text: str) -> Iterator[tuple[int, Any]]:
-    for n, raw in enumerate(text.splitlines(), start=1):
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _json_rows(text: str, max_bytes: int) -> Iterator[Row]:
+    # Only "\n" ends a line: str.splitlines would also split on U+2028 and other
+    # separators that JSON allows inside strings.
+    for n, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
+        if len(raw) * 4 > max_bytes and len(raw.encode("utf-8", "surrogatepass")) > max_bytes:
+            yield n, n, TooLarge(len(raw.encode("utf-8", "surrogatepass")), max_bytes)
+            continue
         try:
-            yield n, json.loads(raw)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-            yield n, ValueError(f"invalid JSON: {reason}")
+            yield n, n, json.loads(raw, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            yield n, n, ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})")
+        except RecursionError:
+            yield n, n, ValueError("invalid JSON: nested too deeply")
+        except ValueError as exc:  # NaN/Infinity, or an integer of thousands of digits
+            yield n, n, ValueError(f"invalid JSON: {str(exc).split(';')[0]}")
 
 
 class CsvReader(TableReader):
@@ -164,18 +249,16 @@ class CsvReader(TableReader):
 
     def read(self, file: InputFile) -> Iterator[Record]:
         """Yield one record per row."""
-        try:
-            data = open_bytes(file.path)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            yield error_record(file, f"cannot read file: {_os_reason(exc)}")
+        got = self._decode(file)
+        if isinstance(got, dict):
+            yield got
             return
-        decoded = decode_bytes(data)
-        if decoded.error:
-            yield error_record(file, decoded.error)
-            return
+        text, decoded = got
         delimiter = "\t" if format_suffix(file.path) == ".tsv" else ","
         csv.field_size_limit(sys.maxsize)
-        reader = csv.reader(io.StringIO(decoded.text, newline=""), delimiter=delimiter)
+        # strict: a quote left open is an error on its row, not the rest of the file
+        # swallowed into one field
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         try:
             header = next(reader)
         except (StopIteration, csv.Error):
@@ -185,27 +268,28 @@ class CsvReader(TableReader):
         if missing:
             yield error_record(file, missing)
             return
-        yield from self._records(file, _csv_rows(reader, header), decoded.encoding)
+        stray = _StrayLines(text, decoded) if decoded.bad_bytes else None
+        yield from self._records(file, _csv_rows(reader, header), decoded.encoding, stray)
 
 
-def _csv_rows(reader: Any, header: list[str]) -> Iterator[tuple[int, Any]]:
+def _csv_rows(reader: Any, header: list[str]) -> Iterator[Row]:
     while True:
+        first = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield reader.line_num, ValueError(f"malformed CSV: {exc}")
+            span = f" (lines {first}-{reader.line_num})" if reader.line_num > first else ""
+            yield first, reader.line_num, ValueError(f"malformed CSV{span}: {exc}")
             continue
         if not any(row):
             continue
+        last = reader.line_num
         if len(row) != len(header):
-            yield (
-                reader.line_num,
-                ValueError(f"row has {len(row)} fields, header has {len(header)}"),
-            )
+            yield first, last, ValueError(f"row has {len(row)} fields, header has {len(header)}")
             continue
-        yield reader.line_num, dict(zip(header, row, strict=True))
+        yield first, last, dict(zip(header, row, strict=True))
 
 
 class ParquetReader(TableReader):
@@ -221,18 +305,36 @@ class ParquetReader(TableReader):
             pf = pq.ParquetFile(file.path)
             missing = self.columns.missing_text(pf.schema_arrow.names)
         except Exception as exc:  # pyarrow raises many types for a broken file
-            yield error_record(file, f"not a readable Parquet file: {exc}".splitlines()[0])
+            yield error_record(file, f"not a readable Parquet file: {_first_line(exc)}")
             return
         if missing:
             yield error_record(file, missing)
             return
         row = 0
-        for batch in pf.iter_batches(batch_size=10_000):
-            rows = batch.to_pylist()
+        batches = pf.iter_batches(batch_size=10_000)
+        while True:
+            try:
+                batch = next(batches)
+                rows = batch.to_pylist()
+            except StopIteration:
+                return
+            except Exception as exc:  # a corrupt row group: the rest of the file is lost
+                total = pf.metadata.num_rows
+                yield error_record(
+                    file,
+                    f"{file.path}:{row + 1}: rows {row + 1}-{total} cannot be read: "
+                    f"{_first_line(exc)}",
+                    line=row + 1,
+                )
+                return
             yield from self._records(
-                file, ((row + i + 1, r) for i, r in enumerate(rows)), "parquet"
+                file, ((row + i + 1, row + i + 1, r) for i, r in enumerate(rows)), "parquet"
             )
             row += len(rows)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _os_reason(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ from contextlib import closing
 
 from audit.config import InputSettings
 from audit.ingest.columns import ColumnMap
-from audit.ingest.discover import InputFile, discover
+from audit.ingest.discover import InputFile, discover, display_name
 from audit.ingest.readers import Record, TextReader, error_record, format_suffix, reader_for
 
 __all__ = ["Record", "iter_records", "read_chunks"]
@@ -88,7 +88,7 @@ def _read_file(
         return
     cls = reader_for(file.path)
     if cls is None:
-        if file.rel == file.path.name and format_suffix(file.path) == "":
+        if file.rel == display_name(file.path.name) and format_suffix(file.path) == "":
             cls = TextReader  # a file named explicitly with no suffix: read it as text
         else:
             suffix = format_suffix(file.path) or "(none)"

@@ -132,7 +132,7 @@ class ColumnMap:
         meta = {k: v for k, v in row.items() if k not in used}
         return {
             "doc_id": doc_id or f"{file.rel}:{line}",
-            "source": str(file.path),
+            "source": file.source,
             "line": line,
             "text": text,
             "title": fields["title"],
@@ -182,7 +182,7 @@ def _too_large(
     doc_id = _scalar_str(raw_id) if raw_id not in (None, "") else None
     return {
         "doc_id": doc_id or f"{file.rel}:{line}",
-        "source": str(file.path),
+        "source": file.source,
         "line": line,
         "text": "",
         "meta": {"omitted_fields": omitted},

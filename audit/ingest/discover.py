@@ -16,8 +16,23 @@ class InputFile:
     """One file to read: where it is, how to name its documents, or why it is unusable."""
 
     path: Path
-    rel: str  # relative name used in document ids
+    rel: str  # relative name used in document ids (valid Unicode, see display_name)
     error: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The path as recorded in documents and messages (valid Unicode)."""
+        return display_name(str(self.path))
+
+
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 become U+FFFD.
+
+    Example:
+        >>> display_name(b"caf\\xe9.txt".decode("utf-8", "surrogateescape"))
+        'caf\\ufffd.txt'
+    """
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def discover(
@@ -36,9 +51,9 @@ def discover(
         if kind == "dir":
             yield from _walk(root, include, exclude)
         elif kind == "file":
-            yield InputFile(root, root.name)
+            yield InputFile(root, display_name(root.name))
         else:
-            yield InputFile(root, str(raw), problem)
+            yield InputFile(root, display_name(str(raw)), problem)
 
 
 def _walk(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> Iterator[InputFile]:
@@ -111,7 +126,7 @@ def _kind(path: Path) -> tuple[str, str]:
 
 
 def _rel(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix() if path != root else root.name
+    return display_name(path.relative_to(root).as_posix() if path != root else root.name)
 
 
 def _excluded(rel: str, include: tuple[str, ...], exclude: tuple[str, ...], path: Path) -> bool:

@@ -14,10 +14,12 @@ import csv
 import gzip
 import io
 import json
+import re
 import sys
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,6 +30,9 @@ from audit.ingest.discover import InputFile
 Record = dict[str, Any]
 Row = tuple[int, int, Any]  # first line, last line, the row (a Mapping, or an Exception)
 
+# Deeper records are refused: later stages (pickling to workers, JSON writers)
+# would run out of stack on them.
+MAX_JSON_DEPTH = 100
 # What reading a file or inflating gzip may raise.
 READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
 
@@ -78,7 +83,7 @@ def error_record(file: InputFile, message: str, line: int | None = None, **extra
     doc_id = f"{file.rel}:{line}" if line is not None else file.rel
     return {
         "doc_id": doc_id,
-        "source": str(file.path),
+        "source": file.source,
         "line": line,
         "text": "",
         "meta": {},
@@ -124,7 +129,7 @@ class TextReader(Reader):
             return
         record: Record = {
             "doc_id": file.rel,
-            "source": str(file.path),
+            "source": file.source,
             "line": None,
             "text": decoded.text,
             "encoding": decoded.encoding,
@@ -156,16 +161,21 @@ class TableReader(Reader):
                 yield error_record(file, str(row), line=line, resource_limit=True)
                 continue
             if isinstance(row, Exception):
-                yield error_record(file, f"{file.path}:{line}: {row}", line=line)
+                yield error_record(file, f"{file.source}:{line}: {row}", line=line)
                 continue
-            if not isinstance(row, Mapping):
+            if not isinstance(row, Mapping | Repaired):
                 yield error_record(
                     file,
-                    f"{file.path}:{line}: record is {type(row).__name__}, not an object",
+                    f"{file.source}:{line}: record is {type(row).__name__}, not an object",
                     line=line,
                 )
                 continue
+            note = None
+            if isinstance(row, Repaired):
+                row, note = row.row, row.note
             record = self.columns.to_record(dict(row), file, line, encoding, self.max_doc_bytes)
+            if note:
+                record["problems"].append(note)
             if stray is not None:
                 record.update(stray.between(line, last))
             yield record
@@ -219,6 +229,52 @@ class JsonLinesReader(TableReader):
         yield from self._records(file, rows, decoded.encoding, stray)
 
 
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (without recursion)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item if isinstance(v, dict | list))
+    return deepest
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Repaired:
+    """A row that had to be changed to be carried on, and what was changed."""
+
+    row: Any
+    note: str
+
+
+def _has_surrogate(value: Any) -> bool:
+    """Whether a lone surrogate (not text; unwritable as UTF-8) is in any key or string."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -233,11 +289,19 @@ def _json_rows(text: str, max_bytes: int) -> Iterator[Row]:
             yield n, n, TooLarge(len(raw.encode("utf-8", "surrogatepass")), max_bytes)
             continue
         try:
-            yield n, n, json.loads(raw, parse_constant=_reject_constant)
+            row = json.loads(raw, parse_constant=_reject_constant)
+            if raw.count("[") + raw.count("{") > MAX_JSON_DEPTH and _depth(row) > MAX_JSON_DEPTH:
+                raise RecursionError
+            if "\\u" in raw and _has_surrogate(row):
+                row = Repaired(
+                    _replace_surrogates(row),
+                    "lone UTF-16 surrogate escapes (\\ud800-\\udfff) replaced by U+FFFD",
+                )
+            yield n, n, row
         except json.JSONDecodeError as exc:
             yield n, n, ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})")
         except RecursionError:
-            yield n, n, ValueError("invalid JSON: nested too deeply")
+            yield n, n, ValueError(f"invalid JSON: nested more than {MAX_JSON_DEPTH} levels deep")
         except ValueError as exc:  # NaN/Infinity, or an integer of thousands of digits
             yield n, n, ValueError(f"invalid JSON: {str(exc).split(';')[0]}")
 
@@ -322,7 +386,7 @@ class ParquetReader(TableReader):
                 total = pf.metadata.num_rows
                 yield error_record(
                     file,
-                    f"{file.path}:{row + 1}: rows {row + 1}-{total} cannot be read: "
+                    f"{file.source}:{row + 1}: rows {row + 1}-{total} cannot be read: "
                     f"{_first_line(exc)}",
                     line=row + 1,
                 )

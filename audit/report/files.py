@@ -1,8 +1,15 @@
-"""Safe file writing: every output is written to a temp file and renamed into place."""
+"""Safe file writing: every output is written to a temp file and renamed into place.
+
+Output file names are fixed by the code (``results.json``, ``report.html``, ...)
+and the run folder's name is the run id; nothing read from the input ever
+becomes part of a path.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -13,11 +20,20 @@ from typing import Any
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the whole new one."""
+    atomic_write_chunks(path, (text,))
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[str]) -> None:
+    """Write the concatenated ``chunks`` to ``path`` atomically (temp file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        # backslashreplace: a lone surrogate that got this far is written escaped, not a crash
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -26,38 +42,76 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_lines(path: Path, rows: Iterable[dict[str, Any]]) -> int:
     """Write rows as JSON Lines atomically; returns how many were written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False, default=str))
-                fh.write("\n")
-                n += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return n
+    count = 0
+
+    def lines() -> Iterable[str]:
+        nonlocal count
+        for row in rows:
+            yield dumps_line(row) + "\n"
+            count += 1
+
+    atomic_write_chunks(path, lines())
+    return count
 
 
 def dumps(data: Any) -> str:
-    """JSON as written into run folders (stable key order, readable)."""
-    return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+    """JSON as written into run folders (stable key order, readable, strict JSON)."""
+    try:
+        text = json.dumps(data, ensure_ascii=False, indent=2, default=str, allow_nan=False)
+    except ValueError:  # NaN or infinity somewhere: not JSON, written as null
+        text = json.dumps(json_safe(data), ensure_ascii=False, indent=2, default=str)
+    return text + "\n"
+
+
+def dumps_line(data: Any) -> str:
+    """One line of strict JSON (no NaN or infinity: they become null)."""
+    try:
+        return json.dumps(data, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        return json.dumps(json_safe(data), ensure_ascii=False, default=str)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None.
+
+    Example:
+        >>> json_safe({"a": [1.0, float("nan")]})
+        {'a': [1.0, None]}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def refresh_latest(run_dir: Path) -> Path:
-    """Make ``<out>/latest`` a copy of ``run_dir`` (a copy, so it works on every filesystem)."""
-    latest = run_dir.parent / "latest"
-    staging = run_dir.parent / f".latest.{os.getpid()}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(run_dir, staging)
-    old = run_dir.parent / f".latest.{os.getpid()}.old"
-    if latest.is_symlink() or latest.is_file():
-        latest.unlink()
-    elif latest.exists():
-        latest.rename(old)
-    staging.rename(latest)
-    shutil.rmtree(old, ignore_errors=True)
-    return latest
+    """Make ``<out>/latest`` a copy of ``run_dir`` (a copy, so it works on every filesystem).
+
+    The copy is staged in a private temporary folder and renamed into place, so
+    ``latest/`` always holds one whole run, also when two runs finish together
+    (the later rename wins).
+    """
+    out = run_dir.parent
+    latest = out / "latest"
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".latest.", suffix=".tmp"))
+    try:
+        shutil.copytree(run_dir, staging, dirs_exist_ok=True)
+        for _ in range(20):
+            if latest.is_symlink() or latest.is_file():
+                latest.unlink(missing_ok=True)
+            elif latest.exists():
+                old = Path(tempfile.mkdtemp(dir=out, prefix=".latest.", suffix=".old"))
+                with contextlib.suppress(FileNotFoundError):  # another run moved it first
+                    latest.rename(old / "latest")
+                shutil.rmtree(old, ignore_errors=True)
+            try:
+                staging.rename(latest)
+                return latest
+            except OSError:  # another run put its latest/ in place meanwhile: go again
+                continue
+        raise OSError(f"{latest}: could not be replaced")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from audit.config import ConfigError
 from audit.model import Corpus
 from audit.report.files import atomic_write_lines, atomic_write_text, dumps, refresh_latest
 from audit.report.html import write_report
@@ -15,8 +17,7 @@ from audit.report.summary import write_summary
 
 def write_run(out: Path, results: dict[str, Any], corpus: Corpus) -> Path:
     """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder."""
-    run_dir = out / results["run"]["id"]
-    run_dir.mkdir(parents=True, exist_ok=False)
+    run_dir = claim_run_dir(out, results["run"])
     atomic_write_text(run_dir / "results.json", dumps(results))
     accepted, quarantined = _split(results, corpus)
     atomic_write_lines(run_dir / "accepted.jsonl", accepted)
@@ -26,6 +27,33 @@ def write_run(out: Path, results: dict[str, Any], corpus: Corpus) -> Path:
     write_report(results, run_dir / "report.html")
     refresh_latest(run_dir)
     return run_dir
+
+
+def claim_run_dir(out: Path, run: dict[str, Any]) -> Path:
+    """Create the run folder ``out/<run id>``, never reusing an existing one.
+
+    Two runs started in the same second may draw the same id; the second one then
+    takes a further random suffix, and ``run["id"]`` is updated to the folder's name.
+
+    Raises:
+        ConfigError: ``out`` cannot hold run folders (a file, no permission).
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    base = str(run["id"])
+    for attempt in range(100):
+        run_id = base if attempt == 0 else f"{base}-{secrets.token_hex(2)}"
+        try:
+            (out / run_id).mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ConfigError(f"{out}: cannot create a run folder: {exc.strerror}") from None
+        run["id"] = run_id
+        return out / run_id
+    raise ConfigError(f"{out}: no free run folder name for {base}")
 
 
 def output_record(

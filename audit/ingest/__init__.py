@@ -23,8 +23,10 @@ __all__ = ["Record", "iter_records", "read_chunks"]
 def iter_records(paths: Sequence[str], settings: InputSettings) -> Iterator[Record]:
     """Every document record of every input, in a stable order, ids made unique.
 
-    Past ``settings.max_documents`` nothing more is read: the rest of the file
-    being read, and each later file, become one ``resource_limit`` record each.
+    A file that holds no document (a table with only a header or blank lines)
+    yields one record saying so. Past ``settings.max_documents`` nothing more is
+    read: the rest of the file being read, and each later file, become one
+    ``resource_limit`` record each.
     """
     columns = ColumnMap(settings.columns)
     seen: dict[str, int] = {}
@@ -36,6 +38,7 @@ def iter_records(paths: Sequence[str], settings: InputSettings) -> Iterator[Reco
             message = file.error or f"max_documents ({limit}) reached: file not read"
             yield _unique(error_record(file, message, resource_limit=not file.error), seen)
             continue
+        before = count
         with closing(_read_file(file, columns, settings)) as records:
             for record in records:
                 count += 1
@@ -48,6 +51,9 @@ def iter_records(paths: Sequence[str], settings: InputSettings) -> Iterator[Reco
                     yield _unique(error_record(file, message, line, resource_limit=True), seen)
                     break
                 yield _unique(record, seen)
+        if count == before:  # a table with a header or blank lines only: say so
+            count += 1
+            yield _unique(error_record(file, "no documents in the file"), seen)
 
 
 def _unique(record: Record, seen: dict[str, int]) -> Record:

@@ -54,21 +54,35 @@ def atomic_write_lines(path: Path, rows: Iterable[dict[str, Any]]) -> int:
     return count
 
 
+# Characters that JSON leaves raw but that str.splitlines() and other line readers
+# take as line breaks; escaped so one JSON Lines record stays one line.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def dumps(data: Any) -> str:
     """JSON as written into run folders (stable key order, readable, strict JSON)."""
     try:
         text = json.dumps(data, ensure_ascii=False, indent=2, default=str, allow_nan=False)
     except ValueError:  # NaN or infinity somewhere: not JSON, written as null
         text = json.dumps(json_safe(data), ensure_ascii=False, indent=2, default=str)
-    return text + "\n"
+    return _escape_breaks(text) + "\n"
 
 
 def dumps_line(data: Any) -> str:
-    """One line of strict JSON (no NaN or infinity: they become null)."""
+    """One line of strict JSON (no NaN or infinity: they become null; no raw U+2028)."""
     try:
-        return json.dumps(data, ensure_ascii=False, default=str, allow_nan=False)
+        text = json.dumps(data, ensure_ascii=False, default=str, allow_nan=False)
     except ValueError:
-        return json.dumps(json_safe(data), ensure_ascii=False, default=str)
+        text = json.dumps(json_safe(data), ensure_ascii=False, default=str)
+    return _escape_breaks(text)
+
+
+def _escape_breaks(text: str) -> str:
+    """Escape the line-break characters JSON leaves raw (they occur only inside strings)."""
+    for char, escaped in _LINE_BREAKS.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
 
 
 def json_safe(value: Any) -> Any:

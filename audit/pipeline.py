@@ -81,6 +81,10 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(f"jobs must be at least 1, not {settings.jobs}")
     if settings.inputs.chunk_size < 1:
         raise ConfigError("inputs.chunk_size must be at least 1")
+    if settings.inputs.max_doc_bytes < 1:
+        raise ConfigError("inputs.max_doc_bytes must be at least 1")
+    if settings.inputs.max_documents < 0:
+        raise ConfigError("inputs.max_documents must be 0 (no limit) or more")
     if settings.admit and not settings.index:
         raise ConfigError("--admit needs --index")
     if not settings.paths:

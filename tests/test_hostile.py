@@ -541,3 +541,35 @@ def test_hostile_ids_are_escaped_in_the_text_listing(tmp_path: Path) -> None:
     assert "\x1b" not in proc.stdout and "\x00" not in proc.stdout
     assert any("new\\nline" in line for line in listing)
     assert max(len(line) for line in listing) < 200  # a 10 KB id is cut
+
+
+def test_max_documents_stops_reading_with_a_finding(tmp_path: Path) -> None:
+    rows = "".join(json.dumps({"id": f"r{i}", "text": f"Row {i}."}) + "\n" for i in range(10))
+    folder = batch(tmp_path, {"d_rows.jsonl": rows, "e_next.txt": CONTROL_TEXT, "f.csv": "x"})
+    cfg = config(tmp_path, "[inputs]\nmax_documents = 6\n")
+    run = audit_run(str(folder), "--config", cfg, out=tmp_path / "out", n_inputs=9)
+    assert_control_audited(run)  # control.txt sorts first
+    assert [d for d in run.docs if d.startswith("r")] == [f"r{i}" for i in range(5)]
+    rest = run.finding("d_rows.jsonl:6", "resource_limit")
+    assert (
+        "max_documents (6) reached: the rest of the file from line 6 on not read" in rest["message"]
+    )
+    for doc_id in ("e_next.txt", "f.csv"):
+        assert "file not read" in run.finding(doc_id, "resource_limit")["message"]
+
+
+@pytest.mark.parametrize(
+    "setting", ["max_doc_bytes = 0", "max_documents = -1", "max_doc_bytes = 'big'"]
+)
+def test_bad_limits_are_a_one_line_error(tmp_path: Path, setting: str) -> None:
+    cfg = config(tmp_path, f"[inputs]\n{setting}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "audit", "run", str(ROOT / "seeds"), "--config", cfg, "-q"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "max_do" in proc.stderr

@@ -92,7 +92,7 @@ class ColumnMap:
         mapped: it becomes a ``resource_limit`` record keeping only its short values.
         """
         if max_bytes is not None and (size := _row_bytes(row, max_bytes)) > max_bytes:
-            return _too_large(row, file, line, encoding, size, max_bytes, self.resolve(row))
+            return self.too_large(row, file, line, encoding, size, max_bytes)
         mapping = self.resolve(row.keys())
         problems: list[str] = []
         values: dict[str, Any] = {}
@@ -147,6 +147,41 @@ class ColumnMap:
             "problems": problems,
         }
 
+    def too_large(
+        self,
+        row: dict[str, Any],
+        file: InputFile,
+        line: int,
+        encoding: str | None,
+        size: int,
+        limit: int,
+        omitted: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """A ``resource_limit`` record for a row of ``size`` bytes: values longer than
+        1,000 characters (and the ``omitted`` columns, already left out) are not kept."""
+        kept = {
+            k: v for k, v in row.items() if not (isinstance(v, str | bytes) and len(v) > _SHORT)
+        }
+        left_out = [*omitted, *(k for k in row if k not in kept)]
+        mapping = self.resolve(row)
+        raw_id = row.get(mapping["id"]) if "id" in mapping else None
+        doc_id = _scalar_str(raw_id) if raw_id not in (None, "") else None
+        return {
+            "doc_id": doc_id or f"{file.rel}:{line}",
+            "source": file.source,
+            "line": line,
+            "text": "",
+            "meta": {"omitted_fields": left_out},
+            "record": kept,
+            "encoding": encoding,
+            "read_error": (
+                f"record of {size} bytes exceeds max_doc_bytes ({limit}); "
+                f"left out: {', '.join(left_out)}"
+            ),
+            "resource_limit": True,
+            "problems": [],
+        }
+
 
 _SHORT = 1_000  # values up to this many characters are kept in a too-large record
 
@@ -164,37 +199,6 @@ def _row_bytes(row: dict[str, Any], limit: int) -> int:
         for v in row.values()
         if isinstance(v, str | bytes)
     )
-
-
-def _too_large(
-    row: dict[str, Any],
-    file: InputFile,
-    line: int,
-    encoding: str | None,
-    size: int,
-    limit: int,
-    mapping: dict[str, str],
-) -> dict[str, Any]:
-    """A resource-limit record for an oversized row: long values are left out."""
-    kept = {k: v for k, v in row.items() if not (isinstance(v, str | bytes) and len(v) > _SHORT)}
-    omitted = [k for k in row if k not in kept]
-    raw_id = row.get(mapping["id"]) if "id" in mapping else None
-    doc_id = _scalar_str(raw_id) if raw_id not in (None, "") else None
-    return {
-        "doc_id": doc_id or f"{file.rel}:{line}",
-        "source": file.source,
-        "line": line,
-        "text": "",
-        "meta": {"omitted_fields": omitted},
-        "record": kept,
-        "encoding": encoding,
-        "read_error": (
-            f"record of {size} bytes exceeds max_doc_bytes ({limit}); "
-            f"left out: {', '.join(omitted)}"
-        ),
-        "resource_limit": True,
-        "problems": [],
-    }
 
 
 def _scalar_str(value: Any) -> str | None:

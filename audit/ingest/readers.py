@@ -33,6 +33,7 @@ Row = tuple[int, int, Any]  # first line, last line, the row (a Mapping, or an E
 # Deeper records are refused: later stages (pickling to workers, JSON writers)
 # would run out of stack on them.
 MAX_JSON_DEPTH = 100
+_LONG_CELL = 1_000  # cells longer than this are left out of an oversized row
 # What reading a file or inflating gzip may raise.
 READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
 
@@ -160,6 +161,11 @@ class TableReader(Reader):
             if isinstance(row, TooLarge):
                 yield error_record(file, str(row), line=line, resource_limit=True)
                 continue
+            if isinstance(row, Oversized):
+                yield self.columns.too_large(
+                    row.row, file, line, encoding, row.size, self.max_doc_bytes, row.omitted
+                )
+                continue
             if isinstance(row, Exception):
                 yield error_record(file, f"{file.source}:{line}: {row}", line=line)
                 continue
@@ -244,6 +250,15 @@ def _depth(value: Any) -> int:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Oversized:
+    """A table row over ``max_doc_bytes``, with its long cells already left out."""
+
+    row: dict[str, Any]
+    size: int
+    omitted: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,11 +390,11 @@ class ParquetReader(TableReader):
             yield error_record(file, missing)
             return
         row = 0
-        batches = pf.iter_batches(batch_size=10_000)
+        batches = pf.iter_batches(batch_size=_batch_rows(pf.metadata, self.max_doc_bytes))
         while True:
             try:
                 batch = next(batches)
-                rows = batch.to_pylist()
+                rows = _arrow_rows(batch, self.max_doc_bytes)
             except StopIteration:
                 return
             except Exception as exc:  # a corrupt row group: the rest of the file is lost
@@ -395,6 +410,53 @@ class ParquetReader(TableReader):
                 file, ((row + i + 1, row + i + 1, r) for i, r in enumerate(rows)), "parquet"
             )
             row += len(rows)
+
+
+def _arrow_rows(batch: Any, limit: int) -> list[Any]:
+    """A batch's rows as dicts; a row whose string and binary cells exceed ``limit`` bytes
+    comes as :class:`Oversized`, without its long cells ever becoming Python objects."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lengths = {
+        name: pc.cast(pc.fill_null(pc.binary_length(col), 0), pa.int64())
+        for name, col in zip(batch.schema.names, batch.columns, strict=True)
+        if pa.types.is_string(col.type)
+        or pa.types.is_large_string(col.type)
+        or pa.types.is_binary(col.type)
+        or pa.types.is_large_binary(col.type)
+    }
+    if not lengths or batch.num_rows == 0:
+        return batch.to_pylist()
+    columns = list(lengths.values())
+    sizes = columns[0]
+    for more in columns[1:]:
+        sizes = pc.add(sizes, more)
+    if pc.max(sizes).as_py() <= limit:
+        return batch.to_pylist()
+    out: list[Any] = []
+    for i, size in enumerate(sizes.to_pylist()):
+        one = batch.slice(i, 1)
+        if size <= limit:
+            out.append(one.to_pylist()[0])
+            continue
+        long = tuple(n for n, lens in lengths.items() if lens[i].as_py() > _LONG_CELL)
+        out.append(Oversized(one.drop_columns(list(long)).to_pylist()[0], size, long))
+    return out
+
+
+def _batch_rows(metadata: Any, max_doc_bytes: int) -> int:
+    """Rows per Parquet batch: up to 10,000, fewer when rows are large, so that a batch
+    holds about two documents' worth of the limit (a file of huge cells is read a few
+    rows at a time, and each row is then checked against the limit)."""
+    widest = 0.0
+    for i in range(metadata.num_row_groups):
+        group = metadata.row_group(i)
+        if group.num_rows:
+            widest = max(widest, group.total_byte_size / group.num_rows)
+    if widest <= 0:
+        return 10_000
+    return max(1, min(10_000, int(2 * max_doc_bytes / widest)))
 
 
 def _first_line(exc: BaseException) -> str:

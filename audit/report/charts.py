@@ -30,8 +30,8 @@ def _severity_scale() -> Any:
 
 
 def trend_chart(points: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Findings per severity for earlier runs and this one (a line per severity)."""
-    if not points:
+    """Findings per severity for earlier runs and this one; None for a first run."""
+    if len({p["order"] for p in points}) < 2:
         return None
     import altair as alt
 

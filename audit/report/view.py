@@ -430,6 +430,7 @@ def _detail(raw: Mapping[str, Any], d: _DocSummary, limits: ReportSettings) -> d
         chars += len(text)
     texts = {row[0]: row[5] for row in kept}
     lines = {row[1]: row[0] for row in kept}
+    where = {row[0]: (f"line {row[1]}" if row[1] is not None else f"¶{row[0]}") for row in kept}
     marks: dict[int, list[list[Any]]] = {}
     flags: dict[int, list[list[str]]] = {}
     findings = []
@@ -437,7 +438,7 @@ def _detail(raw: Mapping[str, Any], d: _DocSummary, limits: ReportSettings) -> d
         check = _str(f.get("check")) or "unknown"
         ev = f.get("evidence")
         if isinstance(ev, dict):
-            _evidence_marks(check, ev, texts, lines, marks, flags)
+            _evidence_marks(check, ev, texts, lines, where, marks, flags)
         findings.append(
             {
                 "check": check,
@@ -449,7 +450,9 @@ def _detail(raw: Mapping[str, Any], d: _DocSummary, limits: ReportSettings) -> d
         )
     for row in kept:
         if isinstance(row[4], int):
-            flags.setdefault(row[0], []).append(["repeat", f"repeats ¶{row[4]}"])
+            entry = ["repeat", f"repeats {where.get(row[4], f'¶{row[4]}')}"]
+            if entry not in flags.setdefault(row[0], []):
+                flags[row[0]].append(entry)
     signals = {
         str(k): _short(v, 80) if isinstance(v, str) else v
         for k, v in _as_dict(raw.get("signals")).items()
@@ -519,6 +522,7 @@ def _evidence_marks(
     ev: Mapping[str, Any],
     texts: Mapping[int, str],
     lines: Mapping[int | None, int],
+    where: Mapping[int, str],
     marks: dict[int, list[list[Any]]],
     flags: dict[int, list[list[str]]],
 ) -> None:
@@ -563,8 +567,8 @@ def _evidence_marks(
     for pair in _as_list(ev.get("pairs")):
         if isinstance(pair, dict):
             a, b = _int(pair.get("a")), _int(pair.get("b"))
-            flag(b, "repeat", f"repeats ¶{a}" if a is not None else "repeat")
-            flag(a, "repeated", f"repeated as ¶{b}" if b is not None else "repeated")
+            flag(b, "repeat", f"repeats {where.get(a, f'¶{a}')}" if a is not None else "repeat")
+            flag(a, "repeated", f"repeated at {where.get(b, f'¶{b}')}" if b is not None else "")
     for idx in _as_list(ev.get("paragraphs")):
         flag(_int(idx), "chrome" if kind == "chrome" else "evidence", check)
     if isinstance(ev.get("paragraph"), int):

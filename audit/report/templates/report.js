@@ -370,7 +370,7 @@
   function paragraph(d, p) {
     var idx = p[0], role = p[2] || "", reason = p[3], text = p[5];
     var flags = d.flags[String(idx)] || [];
-    var classes = ["para", "role-" + (role || "none")].concat(flags.map(function (f) { return "flag-" + f[0]; }));
+    var classes = ["para", "r-" + (role || "none")].concat(flags.map(function (f) { return "pf-" + f[0]; }));
     var textNode = el("div", { className: "text" });
     segments(text, d.marks[String(idx)] || []).forEach(function (seg) { textNode.appendChild(markNode(seg)); });
     if (flags.length) {

@@ -228,7 +228,7 @@ def _by_check(docs: Sequence[_DocSummary], names: Sequence[str]) -> list[dict[st
     for d in docs:
         for check, sev in d.checks.items():
             table.setdefault(check, Counter())[sev] += 1
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"check": c, **{s: table[c][s] for s in SEVERITIES}, "documents": sum(table[c].values())}
         for c in names
         if c in table
@@ -256,7 +256,7 @@ def _detectors(
             counts[check][sev] += 1
             if len(hits[check]) < limits.max_links:
                 hits[check].append(d.doc_id)
-    out = []
+    out: list[dict[str, Any]] = []
     for c in names:
         n = sum(counts[c].values())
         status = "passed"
@@ -286,7 +286,7 @@ def _expectations(
     descriptions: Mapping[str, Mapping[str, str]],
     limits: ReportSettings,
 ) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for e in _as_list(results.get("expectations")):
         if not isinstance(e, dict):
             continue
@@ -322,7 +322,7 @@ def _clusters(
         c = _as_dict(raw)
         cid = _str(c.get("id")) or f"cluster {n + 1}"
         members = [_str(m) for m in _as_list(c.get("members"))]
-        listed_pairs = []
+        listed_pairs: list[dict[str, Any]] = []
         for k, rp in enumerate(_as_list(c.get("pairs"))):
             p = _as_dict(rp)
             a, b = _str(p.get("a")), _str(p.get("b"))
@@ -711,7 +711,7 @@ def _similarity_histogram(results: Mapping[str, Any], run: Mapping[str, Any]) ->
             if k is not None:
                 con.append(k)
     dedup = _as_dict(_as_dict(run.get("settings")).get("dedup"))
-    bins = []
+    bins: list[dict[str, Any]] = []
     for measure, values in (("Jaccard", jac), ("containment", con)):
         bins.extend({**b, "measure": measure} for b in _histogram(values, SIMILARITY_BINS))
     return {

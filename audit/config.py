@@ -66,13 +66,13 @@ class SignalSettings:
 class ReportSettings:
     """Caps that keep report.html small on large runs; results.json keeps everything."""
 
-    max_table_rows: int = 20_000  # rows in the documents table, most severe first
+    max_table_rows: int = 10_000  # rows in the documents table, most severe first
     max_detail_documents: int = 2_000  # documents whose text and evidence are embedded
-    max_detail_chars: int = 1_500_000  # total characters of embedded document text
+    max_detail_chars: int = 1_200_000  # total characters of embedded document text
     max_document_chars: int = 20_000  # characters of one document's text shown
-    max_pairs: int = 300  # duplicate pairs with a side-by-side view
+    max_pairs: int = 200  # duplicate pairs with a side-by-side view (within 2/5 of the detail)
     max_shared_spans: int = 200  # shared passages highlighted per pair
-    max_clusters: int = 1_000  # clusters listed
+    max_clusters: int = 300  # clusters listed
     max_links: int = 8  # document links listed per check, cluster or pair list
     max_evidence_chars: int = 4_000  # characters of one finding's evidence shown as JSON
     history_runs: int = 50  # earlier runs shown in the trend chart

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from audit.config import ReportSettings
 from audit.report import charts
@@ -83,3 +86,27 @@ def test_vega_bundle_is_offline() -> None:
     assert bundle is not None
     assert "window.vegaEmbed=" in bundle
     assert "</script" not in bundle.lower()
+
+
+def test_vega_bundle_is_cached_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDIT_CACHE_DIR", str(tmp_path))
+    charts._vega_bundle.cache_clear()
+    try:
+        bundle = charts.vega_bundle()
+        files = list(tmp_path.glob("vega-bundle-*.js"))
+        assert len(files) == 1 and files[0].read_text(encoding="utf-8") == bundle
+        files[0].write_text("window.vegaEmbed=function(){};", encoding="utf-8")
+        charts._vega_bundle.cache_clear()
+        assert charts.vega_bundle() == "window.vegaEmbed=function(){};"
+        files[0].write_text("truncated", encoding="utf-8")  # not a bundle: rebuilt
+        charts._vega_bundle.cache_clear()
+        assert charts.vega_bundle() == bundle
+    finally:
+        charts._vega_bundle.cache_clear()
+
+
+def test_prefetch_builds_the_bundle_in_the_background() -> None:
+    thread = charts.prefetch_bundle()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert charts.vega_bundle() is not None

@@ -10,8 +10,13 @@ shows each chart's figures as a table instead.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import tempfile
+import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 SEVERITY_COLORS = {"error": "#c62828", "warning": "#e69500", "info": "#3f7cc4"}
@@ -36,7 +41,12 @@ def trend_chart(points: list[dict[str, Any]]) -> dict[str, Any] | None:
     import altair as alt
 
     base = alt.Chart(alt.Data(values=points)).encode(
-        x=alt.X("run:O", sort=alt.SortField("order"), title=None, axis=alt.Axis(labelAngle=-30)),
+        x=alt.X(
+            "run:O",
+            sort=alt.SortField("order"),
+            title=None,
+            axis=alt.Axis(labelAngle=-30, labelOverlap="greedy"),
+        ),
         y=alt.Y("count:Q", title="findings"),
         color=alt.Color(
             "severity:N", scale=_severity_scale(), legend=alt.Legend(title=None, orient="top")
@@ -183,9 +193,39 @@ def _spec(chart: Any) -> dict[str, Any]:
     return spec
 
 
-@functools.cache
+def prefetch_bundle() -> threading.Thread:
+    """Start getting the Vega bundle in a background thread, so a run that renders its
+    report later does not wait for it (vl-convert releases the GIL while it bundles).
+
+    Example:
+        >>> thread = prefetch_bundle()  # at the start of a run; rendering waits for it
+    """
+    thread = threading.Thread(target=vega_bundle, name="vega-bundle", daemon=True)
+    thread.start()
+    return thread
+
+
+_BUNDLE_LOCK = threading.Lock()
+
+
 def vega_bundle() -> str | None:
-    """The vega-embed + Vega-Lite + Vega JavaScript bundle from vl-convert, or None."""
+    """The vega-embed + Vega-Lite + Vega JavaScript bundle from vl-convert, or None.
+
+    Safe to call from several threads; the bundle is built at most once per process.
+    """
+    with _BUNDLE_LOCK:
+        return _vega_bundle()
+
+
+@functools.cache
+def _vega_bundle() -> str | None:
+    """The bundle, from the disk cache or built by vl-convert.
+
+    Building the bundle takes vl-convert a few seconds, so it is kept in a cache
+    folder (``$AUDIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/audit``, else
+    ``~/.cache/audit``) under a name carrying the versions; without a writable
+    cache folder it is built once per process.
+    """
     try:
         import altair as alt
         import vl_convert
@@ -193,6 +233,42 @@ def vega_bundle() -> str | None:
         return None
     wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     version = wanted if wanted in vl_convert.get_vegalite_versions() else None
+    name = "vega-bundle-{}-{}-{}.js".format(
+        getattr(vl_convert, "__version__", "x"), version or "default", vl_convert.get_vega_version()
+    )
+    cached = _cache_dir() / name
+    try:
+        text = cached.read_text(encoding="utf-8")
+        if _BUNDLE_MARK in text:
+            return text
+    except OSError:
+        pass
     # The stub wants a snippet; without one the bundle exposes window.vegaEmbed.
     bundle: str = vl_convert.javascript_bundle(vl_version=version)  # type: ignore[call-arg]
+    _write_cache(cached, bundle)
     return bundle
+
+
+_BUNDLE_MARK = "window.vegaEmbed="
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("AUDIT_CACHE_DIR"):
+        return Path(os.environ["AUDIT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "audit"
+
+
+def _write_cache(path: Path, text: str) -> None:
+    """Write atomically; a cache that cannot be written is simply not kept."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".vega.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()

@@ -10,6 +10,7 @@ malformed optional keys are skipped, never fatal.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import math
 import tomllib
@@ -65,7 +66,22 @@ def build_view(
     limits: ReportSettings,
 ) -> dict[str, Any]:
     """Everything the report shows, as plain data (strings unescaped; the template escapes)."""
-    results = _as_dict(results)
+    # A large results document makes every cyclic-GC pass walk millions of objects while
+    # this builds hundreds of thousands of small ones; nothing built here forms cycles.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_view(_as_dict(results), history, limits)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build_view(
+    results: dict[str, Any],
+    history: Sequence[Mapping[str, Any]] | None,
+    limits: ReportSettings,
+) -> dict[str, Any]:
     run = _as_dict(results.get("run"))
     gate = _as_dict(results.get("gate"))
     raw_docs = [d if isinstance(d, dict) else {} for d in _as_list(results.get("documents"))]
@@ -156,20 +172,28 @@ class _DocSummary:
     published: str
     word_count: int | None
     garble: float | None
-    severities: Counter[str]
+    severities: dict[str, int]  # findings per severity
     checks: dict[str, str]  # check -> most severe severity
     priority: tuple[int, int, int, int, int]
 
     @classmethod
     def read(cls, index: int, doc: Mapping[str, Any]) -> _DocSummary:
         """Read one ``documents[]`` entry, tolerating absent or odd fields."""
-        severities: Counter[str] = Counter()
+        severities = {"error": 0, "warning": 0, "info": 0}
         checks: dict[str, str] = {}
-        for f in _findings(doc):
-            sev = _severity(f.get("severity"))
+        findings = doc.get("findings")
+        for f in findings if isinstance(findings, list) else ():
+            if not isinstance(f, dict):
+                continue
+            sev = f.get("severity")
+            if sev not in severities:
+                sev = _severity(sev)
             severities[sev] += 1
-            name = _str(f.get("check")) or "unknown"
-            if name not in checks or _SEVERITY_RANK[sev] > _SEVERITY_RANK[checks[name]]:
+            name = f.get("check")
+            if not isinstance(name, str):
+                name = _str(name) or "unknown"
+            held = checks.get(name)
+            if held is None or _SEVERITY_RANK[sev] > _SEVERITY_RANK[held]:
                 checks[name] = sev
         verdict = _str(doc.get("verdict"))
         if verdict not in _VERDICT_RANK:
@@ -200,14 +224,15 @@ class _DocSummary:
         """The compact table row the page script reads (see ``ROW_FIELDS`` in report.js)."""
         return [
             self.doc_id,
-            self.title[:120],
+            self.title[:80],
             source_index[self.source],
             VERDICTS.index(self.verdict),
             self.severities["error"],
             self.severities["warning"],
             self.severities["info"],
             sorted(check_index[c] for c in self.checks),
-            None if self.garble is None else round(self.garble, 3),
+            # Floored, so that "garble >= t" filters agree with the full value for t in 0.001 steps.
+            None if self.garble is None else math.floor(self.garble * 1000 + 1e-9) / 1000,
             self.word_count,
             self.published[:10],
         ]
@@ -260,8 +285,10 @@ def _detectors(
     for c in names:
         n = sum(counts[c].values())
         status = "passed"
-        if counts[c]["error"] or counts[c]["warning"]:
+        if counts[c]["error"]:
             status = "failed"
+        elif counts[c]["warning"]:
+            status = "warned"
         elif counts[c]["info"]:
             status = "noted"
         desc = descriptions.get(c, {})
@@ -277,7 +304,8 @@ def _detectors(
                 "remedy": desc.get("remedy", ""),
             }
         )
-    out.sort(key=lambda r: ({"failed": 0, "noted": 1, "passed": 2}[r["status"]], r["check"]))
+    rank = {"failed": 0, "warned": 1, "noted": 2, "passed": 3}
+    out.sort(key=lambda r: (rank[r["status"]], -r["documents"], r["check"]))
     return out
 
 
@@ -313,11 +341,11 @@ def _expectations(
 
 def _clusters(
     results: Mapping[str, Any], limits: ReportSettings, by_id: Mapping[str, int]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, str]]]:
     """Listed clusters, candidate pair views (in order) and the documents those need."""
     clusters: list[dict[str, Any]] = []
     pairs: list[dict[str, Any]] = []
-    need: list[str] = []
+    need: list[tuple[str, str]] = []
     for n, raw in enumerate(_as_list(results.get("clusters"))[: max(limits.max_clusters, 0)]):
         c = _as_dict(raw)
         cid = _str(c.get("id")) or f"cluster {n + 1}"
@@ -352,7 +380,7 @@ def _clusters(
                         "shared": _shared(p.get("shared"), limits.max_shared_spans),
                     }
                 )
-                need.extend((a, b))
+                need.append((a, b))
         clusters.append(
             {
                 "id": cid,
@@ -365,7 +393,7 @@ def _clusters(
                 "n_pairs": len(_as_list(c.get("pairs"))),
             }
         )
-    return clusters, pairs, list(dict.fromkeys(need))
+    return clusters, pairs, need
 
 
 def _shared(raw: Any, cap: int) -> list[list[int]]:
@@ -382,32 +410,41 @@ def _details(
     raw_docs: Sequence[Mapping[str, Any]],
     docs: Sequence[_DocSummary],
     order: Sequence[int],
-    pair_doc_ids: Sequence[str],
+    pair_docs: Sequence[tuple[str, str]],
     by_id: Mapping[str, int],
     limits: ReportSettings,
 ) -> tuple[dict[str, dict[str, Any]], str]:
-    """Embedded document views: pair documents first, then the most severe documents."""
+    """Embedded document views: duplicate pairs within a share of the budget, then the
+    most severe documents until the budget is spent."""
     details: dict[str, dict[str, Any]] = {}
-    budget = limits.max_detail_chars
-    wanted = [by_id[i] for i in pair_doc_ids] + list(order)
-    skipped_with_findings = 0
-    for i in wanted:
-        d = docs[i]
-        if d.doc_id in details:
-            continue
-        if len(details) >= limits.max_detail_documents or budget <= 0:
-            if d.checks:
-                skipped_with_findings += 1
-            continue
-        view = _detail(raw_docs[i], d, limits)
-        budget -= view.pop("_chars")
-        details[d.doc_id] = view
+    used = 0
+
+    def add(i: int) -> None:
+        nonlocal used
+        view = _detail(raw_docs[i], docs[i], limits)
+        used += view.pop("_chars")
+        details[docs[i].doc_id] = view
+
+    pair_chars = limits.max_detail_chars * 2 // 5
+    pair_count = limits.max_detail_documents * 2 // 5
+    for a, b in pair_docs:
+        new = [x for x in dict.fromkeys((a, b)) if x not in details]
+        if used >= pair_chars or len(details) + len(new) > pair_count:
+            break
+        for x in new:
+            add(by_id[x])
+    for i in order:
+        if len(details) >= limits.max_detail_documents or used >= limits.max_detail_chars:
+            break
+        if docs[i].doc_id not in details:
+            add(i)
+    skipped = sum(1 for d in docs if d.checks and d.doc_id not in details)
     note = ""
-    if skipped_with_findings:
+    if skipped:
         note = (
             f"Full detail (text and evidence) is embedded for {len(details):,} documents; "
-            f"{skipped_with_findings:,} more documents with findings are listed in the "
-            "table only (see results.json for their evidence)."
+            f"{skipped:,} more documents with findings are listed in the table only "
+            "(see results.json for their evidence)."
         )
     return details, note
 
@@ -732,8 +769,10 @@ def _findings_per_source(docs: Sequence[_DocSummary]) -> list[dict[str, Any]]:
     """Findings by source and severity for the sources with most findings, the rest summed."""
     table: dict[str, Counter[str]] = {}
     for d in docs:
-        if d.severities:
-            table.setdefault(d.source, Counter()).update(d.severities)
+        if d.checks:
+            counts = table.setdefault(d.source, Counter())
+            for sev, n in d.severities.items():
+                counts[sev] += n
     ranked = sorted(table.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
     top = ranked[:TOP_SOURCES]
     rest: Counter[str] = Counter()

@@ -449,10 +449,14 @@
   }
 
   // ---- routing ----
+  function decode(text) {
+    try { return decodeURIComponent(text); } catch (err) { return text; }
+  }
+
   function route() {
     var hash = location.hash || "";
     if (hash.indexOf("#doc=") === 0) {
-      docView(decodeURIComponent(hash.slice(5)));
+      docView(decode(hash.slice(5)));
     } else if (hash.indexOf("#pair=") === 0) {
       pairView(parseInt(hash.slice(6), 10));
     } else {

@@ -71,6 +71,7 @@ def test_bad_results_file_exits_2_with_one_line(
 
 
 def test_unwritable_output_exits_2(run_dir: Path, tmp_path: Path) -> None:
-    code, out = run(str(run_dir / "results.json"), "-o", str(tmp_path / "no" / "dir" / "r.html"))
+    (tmp_path / "file").write_text("")
+    code, out = run(str(run_dir / "results.json"), "-o", str(tmp_path / "file" / "r.html"))
     assert code == 2
     assert "cannot write" in out

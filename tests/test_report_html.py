@@ -345,9 +345,10 @@ def test_write_report_replaces_the_file_whole(tmp_path: Path) -> None:
     write_report(results, target)
     assert target.read_text(encoding="utf-8") == render_report(results)
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
-    with pytest.raises(FileNotFoundError):
-        write_report(results, tmp_path / "missing" / "report.html")
-    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError):
+        write_report(results, tmp_path / "file" / "report.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "report.html"]
 
 
 def test_read_history_skips_bad_lines(tmp_path: Path) -> None:

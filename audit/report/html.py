@@ -21,8 +21,6 @@ import base64
 import functools
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any
 
 from audit.config import ReportSettings
 from audit.report import charts
+from audit.report.files import atomic_write_text
 from audit.report.view import build_view, limits_from
 
 HISTORY_FILE = "history.jsonl"
@@ -102,23 +101,11 @@ def write_report(
 
     Args:
         results: The results document.
-        path: Where the page goes; its folder must exist.
+        path: Where the page goes (its folder is created if missing).
         history: Earlier runs for the trend chart, as from :func:`read_history`.
         limits: Caps for large runs (see :func:`render_report`).
     """
-    html = render_report(results, history, limits=limits)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(html)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(Path(path), render_report(results, history, limits=limits))
 
 
 def read_history(out_dir: Path) -> list[dict[str, Any]]:

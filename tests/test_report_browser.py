@@ -61,6 +61,7 @@ def browser() -> Iterator[Any]:
         path = find_chromium()
     if path is None:
         pytest.skip("no Chromium found and tests/browser_setup.sh could not install one")
+    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         try:
             instance = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
@@ -133,7 +134,6 @@ def test_report_loads_offline_without_errors(report: Opened) -> None:
     assert page.locator(".vega svg").count() == 4  # trend, similarity, garble, sources
     assert page.locator("#docs-table tbody tr").count() == 50
     assert page.locator("#table-status").inner_text().startswith("Showing 1–50 of 300")
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report-summary.png"))
     report.go("#documents")
     page.screenshot(path=str(ARTIFACTS / "report-documents.png"))
@@ -223,6 +223,27 @@ def test_document_view_shows_roles_and_evidence(report: Opened, sample: dict[str
     assert page.locator(".para.pf-repeat").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "report-document.png"))
     assert report.errors == []
+
+
+def test_seeds_report_loads_and_opens_every_document(browser: Any, tmp_path: Path) -> None:
+    from audit.config import Settings
+    from audit.pipeline import run_audit
+
+    results = run_audit(Settings(paths=(str(ROOT / "seeds"),)), write=False).results
+    assert len(results["documents"]) == 4
+    opened = open_report(browser, render_report(results), tmp_path, "seeds")
+    page = opened.page
+    try:
+        assert page.locator("#docs-table tbody tr").count() == 4
+        for doc in results["documents"]:
+            opened.go("#doc=" + quote(doc["doc_id"], safe=""))
+            page.wait_for_selector("#viewer:not([hidden]) .paras")
+            assert page.locator(".para").count() == len(doc.get("paragraphs") or [])
+        page.screenshot(path=str(ARTIFACTS / "report-seed-document.png"))
+        assert opened.errors == []
+        assert opened.requests == []
+    finally:
+        page.context.close()
 
 
 @pytest.mark.parametrize("bypass_csp", [True, False], ids=["escaping-only", "with-csp"])

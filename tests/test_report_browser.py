@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
+from audit.config import ReportSettings
 from audit.report.html import render_report
 from bench.sample_results import build_history, build_results
 
@@ -223,6 +224,25 @@ def test_document_view_shows_roles_and_evidence(report: Opened, sample: dict[str
     assert page.locator(".para.pf-repeat").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "report-document.png"))
     assert report.errors == []
+
+
+def test_capped_document_opens_a_summary(browser: Any, tmp_path: Path) -> None:
+    results = build_results(30, seed=2)
+    html = render_report(results, limits=ReportSettings(max_detail_documents=3, max_pairs=0))
+    opened = open_report(browser, html, tmp_path, "capped")
+    page = opened.page
+    try:
+        last = page.locator("#docs-table tbody tr a.doc-id").last
+        doc_id = last.inner_text()
+        last.click()
+        page.wait_for_selector("#viewer:not([hidden])")
+        assert "not embedded in this report" in page.locator("#viewer-body").inner_text()
+        assert doc_id in page.locator(".meta-grid").inner_text()
+        page.locator("#viewer a.close").click()
+        page.wait_for_selector("#viewer", state="hidden")
+        assert opened.errors == []
+    finally:
+        page.context.close()
 
 
 def test_seeds_report_loads_and_opens_every_document(browser: Any, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import math
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -65,7 +66,7 @@ def test_checks_list_every_detector_with_rationale_and_failing_documents(
         if any(f["check"] == "garbled_text" for f in d["findings"])
     ]
     assert garbled
-    assert f'href="#doc={garbled[0]}"' in sample_html  # ids of this sample need no quoting
+    assert f'href="#doc={quote(garbled[0], safe="")}"' in sample_html
     assert "Garbled machine translations teach models broken language." in sample_html
 
 
@@ -371,3 +372,18 @@ def test_read_history_skips_bad_lines(tmp_path: Path) -> None:
 
 def test_render_is_deterministic(sample: dict[str, Any], sample_html: str) -> None:
     assert render_report(sample, build_history(5, seed=3)) == sample_html
+
+
+def test_lone_surrogates_are_replaced(tmp_path: Path) -> None:
+    doc = {
+        "doc_id": "s\ud800.txt",
+        "title": "bad \udcff title",
+        "text": "line \ud83d here",
+        "findings": [{"check": "mojibake\udc80", "severity": "error", "message": "\udc80"}],
+    }
+    target = tmp_path / "report.html"
+    write_report({"documents": [doc]}, target)
+    data = page_data(target.read_text(encoding="utf-8"))
+    assert data["rows"][0][0] == "s?.txt"
+    assert data["details"]["s?.txt"]["paragraphs"][0][5] == "line ? here"
+    assert 'href="#doc=s%3F.txt"' in target.read_text(encoding="utf-8")

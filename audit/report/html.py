@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from audit.config import ReportSettings
 from audit.report import charts
@@ -78,7 +79,7 @@ def render_report(
     scripts = [app_js] + ([bundle] if bundle else [])
     csp = _csp(scripts, eval_needed=bundle is not None)
     template = _environment().get_template("report.html.j2")
-    return template.render(
+    html: str = template.render(
         v=view,
         charts={key: spec is not None for key, _, spec in chart_list},
         charts_drawn=bundle is not None,
@@ -88,6 +89,11 @@ def render_report(
         data_json=data_json,
         csp=csp,
     )
+    try:
+        html.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from a results file cannot be written as UTF-8
+        html = html.encode("utf-8", "replace").decode("utf-8")
+    return html
 
 
 def write_report(
@@ -180,6 +186,7 @@ def _environment() -> Any:
     )
     env.filters["fmt_num"] = _fmt_num
     env.filters["pct"] = _pct
+    env.filters["urlencode"] = _quote
     return env
 
 
@@ -197,6 +204,11 @@ def _fmt_num(value: Any, digits: int = 3) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def _quote(value: Any) -> str:
+    """Percent-encode for a URL fragment, as the page script's encodeURIComponent does."""
+    return quote(str(value), safe="-_.!~*'()", errors="replace")
 
 
 def _pct(part: int, whole: int) -> str:

@@ -80,12 +80,18 @@
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     form.addEventListener("reset", function () { setTimeout(readForm, 0); });
     document.querySelectorAll("#docs-table th[data-sort]").forEach(function (th) {
-      th.addEventListener("click", function () {
+      function sortBy() {
         var key = th.getAttribute("data-sort");
         state.dir = state.sort === key ? -state.dir : (key === "garble" || key === "words" ? -1 : 1);
         state.sort = key;
         state.page = 0;
         renderTable();
+      }
+      th.tabIndex = 0;
+      th.setAttribute("title", "sort");
+      th.addEventListener("click", sortBy);
+      th.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sortBy(); }
       });
     });
   }
@@ -173,7 +179,11 @@
     statusLine.setAttribute("data-matching", String(shown.length));
     document.querySelectorAll("#docs-table th[data-sort]").forEach(function (th) {
       th.classList.remove("sorted-asc", "sorted-desc");
-      if (th.getAttribute("data-sort") === state.sort) th.classList.add(state.dir > 0 ? "sorted-asc" : "sorted-desc");
+      th.removeAttribute("aria-sort");
+      if (th.getAttribute("data-sort") === state.sort) {
+        th.classList.add(state.dir > 0 ? "sorted-asc" : "sorted-desc");
+        th.setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
+      }
     });
     var prev = el("button", { type: "button", text: "‹ previous" });
     var next = el("button", { type: "button", text: "next ›" });

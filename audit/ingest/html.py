@@ -672,6 +672,8 @@ def _claimed(tree: Any) -> dict[str, str | None]:
             ("jsonld_headline", "headline"),
         ):
             value = article.get(name)
+            if isinstance(value, list):  # some CMSs write one-element lists
+                value = next((v for v in value if isinstance(v, str)), None)
             if out[key] is None and isinstance(value, str):
                 out[key] = _clean(value)
     return out

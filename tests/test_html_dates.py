@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from audit.ingest.html import extract_page
-from audit.signals.html_dates import CHECK, html_date_signals
+from audit.signals.html_dates import CHECK, html_date_columns, html_date_signals
 
 
 def signals(tolerance: float = 1.0, **dates: str) -> dict:
@@ -82,3 +82,17 @@ def test_from_a_page_whose_url_contradicts_its_jsonld() -> None:
     ev = out["evidence"][CHECK]
     assert ("jsonld_published", "url_date") in {tuple(d["sources"]) for d in ev["disagreements"]}
     assert ev["raw"]["jsonld_published"] == "2024-03-01T10:00:00Z"
+
+
+def test_columns_for_a_batch() -> None:
+    metas = [
+        None,
+        {"html_dates": {"og_published": "2024-01-01", "url_date": "2024-01-09"}},
+        {"html_dates": {"og_published": "2024-01-01", "url_date": "2024-01-01"}},
+    ]
+    cols, evidence = html_date_columns(metas, tolerance_days=1.0)
+    assert cols["html_dates_agree"] == [None, False, True]
+    assert cols["html_dates_max_diff_days"] == [None, 8.0, 0.0]
+    assert cols["html_dates_n_sources"] == [0, 2, 2]
+    assert evidence[0] is None and evidence[2] is None
+    assert evidence[1] is not None and evidence[1]["max_diff_days"] == 8.0

@@ -116,6 +116,26 @@ def html_date_signals(meta: dict[str, Any] | None, tolerance_days: float = 1.0) 
     return out
 
 
+def html_date_columns(
+    metas: list[dict[str, Any] | None], tolerance_days: float = 1.0
+) -> tuple[dict[str, list[Any]], list[dict[str, Any] | None]]:
+    """:func:`html_date_signals` for a batch of documents, column-wise.
+
+    Returns:
+        The columns (name -> one value per document) and, per document, the
+        ``date_inconsistent`` evidence or None.
+
+    Example:
+        >>> cols, evidence = html_date_columns([{}, {"html_dates": {
+        ...     "og_published": "2024-01-01", "url_date": "2024-01-01"}}])
+        >>> cols["html_dates_agree"], evidence
+        ([None, True], [None, None])
+    """
+    rows = [html_date_signals(m, tolerance_days) for m in metas]
+    columns = {c: [r[c] for r in rows] for c in COLUMNS}
+    return columns, [r["evidence"].get(CHECK) for r in rows]
+
+
 def _dates(value: Any) -> dict[str, dt.date]:
     """The sources that hold a valid ``YYYY-MM-DD`` date."""
     if not isinstance(value, dict):

@@ -174,6 +174,17 @@ def test_chrome_is_recorded_as_boilerplate(tmp_path: Path) -> None:
     assert [r["role"] for r in rows if r["start"] < end] == ["title"] + ["body"] * 4
 
 
+def test_tables_and_lists_in_the_article_are_body_not_chrome() -> None:
+    table = (
+        "<table><tr><th>Ward</th><th>Votes</th></tr><tr><td>North</td><td>1,204</td></tr>"
+        "<tr><td>South</td><td>987</td></tr></table>"
+    )
+    got = extract_page(page(after=table, around=(NAV, FOOTER)))
+    body = got.text[: got.body_end].strip().splitlines()
+    assert body[-3:] == ["Ward | Votes", "North | 1,204", "South | 987"]
+    assert not any("Ward" in line or "North" in line for line in got.dropped)
+
+
 def test_chrome_cap_and_repeats(tmp_path: Path) -> None:
     menus = "".join(f"<div><p>Menu entry number {i} of the site</p></div>" for i in range(30))
     html = page(around=(NAV + menus, NAV + FOOTER))

@@ -159,6 +159,7 @@ _XML_BLOCKS = frozenset(
 _XML_SPACED = {"lb": " "}
 _XML_CELLS = frozenset({"cell"})
 
+_JOIN_BUDGET = 200_000  # steps spent joining neighbouring blocks to match a line, per page
 _SHORT_WORDS = 4  # dropped blocks this short (menu entries) are joined into one line
 _LINE_CHARS = 160  # ... up to about this many characters
 _SPACE_BEFORE_PUNCT = re.compile(r" (?=[,.;:!?)\]])")  # left by spacing around links
@@ -517,19 +518,35 @@ def _dropped(visible: list[str | None], lines: list[str]) -> list[str | None]:
     and is part of a line (the extractor trimmed or joined), or when it and its
     neighbours make up a line together (menu entries or cells joined into one)."""
     keys = [_key(b) if b is not None else None for b in visible]
-    line_keys = {_key(line) for line in lines}
-    joined = " ".join(line_keys)
+    ordered = [_key(line) for line in lines]
+    line_keys = set(ordered)
+    joined = "\n".join(ordered)
     kept = [
         k is not None and (k in line_keys or (k.count(" ") >= _SHORT_WORDS - 1 and k in joined))
         for k in keys
     ]
-    for line in line_keys - {k for k in keys if k is not None}:
+    unmatched = line_keys - {k for k in keys if k is not None}
+    by_key: dict[str, list[int]] = {}
+    if unmatched:
         for i, k in enumerate(keys):
-            if kept[i] or not k or not line.startswith(k):
+            if k and not kept[i]:
+                by_key.setdefault(k, []).append(i)
+    budget = _JOIN_BUDGET  # bounds the work on hostile pages
+    for line in (k for k in dict.fromkeys(ordered) if k in unmatched):
+        if budget <= 0:
+            break
+        # blocks whose text starts the line, at a word boundary
+        cuts = [m.start() for m in re.finditer(" ", line)]
+        for i in (i for c in cuts for i in by_key.get(line[:c], ())):
+            budget -= 1
+            if budget <= 0:
+                break
+            if kept[i]:
                 continue
-            j, text = i, k
-            while len(text) < len(line) and j + 1 < len(keys):
+            j, text = i, keys[i] or ""
+            while len(text) < len(line) and j + 1 < len(keys) and budget > 0:
                 j += 1
+                budget -= 1
                 if keys[j]:
                     text = f"{text} {keys[j]}"
             if text == line:

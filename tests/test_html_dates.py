@@ -30,7 +30,7 @@ def test_a_url_date_far_from_the_cms_date_names_every_source() -> None:
         htmldate_updated="2024-03-04",
     )
     assert out["html_dates_agree"] is False and out["html_dates_max_diff_days"] == 117.0
-    ev = out["evidence"][CHECK]
+    ev = out["evidence"][CHECK]["html_dates"]
     pairs = {tuple(d["sources"]) for d in ev["disagreements"]}
     assert pairs == {("jsonld_published", "url_date"), ("htmldate_original", "url_date")}
     assert ev["sources"]["url_date"] == "2023-11-05" and ev["raw"]["url_date"] == "raw 2023-11-05"
@@ -49,7 +49,7 @@ def test_the_tolerance_is_a_parameter() -> None:
 def test_modified_before_published_is_a_contradiction() -> None:
     out = signals(jsonld_published="2024-03-10", jsonld_modified="2024-03-01")
     assert out["html_dates_agree"] is False
-    (d,) = out["evidence"][CHECK]["disagreements"]
+    (d,) = out["evidence"][CHECK]["html_dates"]["disagreements"]
     assert (d["kind"], d["sources"], d["diff_days"]) == (
         "modified_before_published",
         ["jsonld_modified", "jsonld_published"],
@@ -79,7 +79,7 @@ def test_from_a_page_whose_url_contradicts_its_jsonld() -> None:
     meta = extract_page(html).meta()
     out = html_date_signals(meta)
     assert out["html_dates_agree"] is False
-    ev = out["evidence"][CHECK]
+    ev = out["evidence"][CHECK]["html_dates"]
     assert ("jsonld_published", "url_date") in {tuple(d["sources"]) for d in ev["disagreements"]}
     assert ev["raw"]["jsonld_published"] == "2024-03-01T10:00:00Z"
 
@@ -95,4 +95,4 @@ def test_columns_for_a_batch() -> None:
     assert cols["html_dates_max_diff_days"] == [None, 8.0, 0.0]
     assert cols["html_dates_n_sources"] == [0, 2, 2]
     assert evidence[0] is None and evidence[2] is None
-    assert evidence[1] is not None and evidence[1]["max_diff_days"] == 8.0
+    assert evidence[1] is not None and evidence[1]["html_dates"]["max_diff_days"] == 8.0

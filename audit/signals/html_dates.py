@@ -38,6 +38,7 @@ COLUMNS: tuple[str, ...] = (
     "html_dates_n_sources",
 )
 CHECK = "date_inconsistent"
+EVIDENCE_KEY = "html_dates"
 
 
 def html_date_signals(meta: dict[str, Any] | None, tolerance_days: float = 1.0) -> dict[str, Any]:
@@ -53,15 +54,15 @@ def html_date_signals(meta: dict[str, Any] | None, tolerance_days: float = 1.0) 
         ``html_dates_max_diff_days`` (float, the largest gap between two sources, or
         None with fewer than two), ``html_dates_agree`` (bool, or None when there is
         nothing to compare), ``html_dates_n_sources`` (int), and ``evidence``: an empty
-        dict, or ``{"date_inconsistent": {...}}`` naming every source, its date, its
-        raw value and each disagreeing pair.
+        dict, or ``{"date_inconsistent": {"html_dates": {...}}}`` naming every source,
+        its date, its raw value and each disagreeing pair.
 
     Example:
         >>> out = html_date_signals({"html_dates": {
         ...     "jsonld_published": "2024-03-01", "url_date": "2024-03-09"}})
         >>> out["html_dates_max_diff_days"], out["html_dates_agree"]
         (8.0, False)
-        >>> out["evidence"]["date_inconsistent"]["disagreements"][0]["sources"]
+        >>> out["evidence"]["date_inconsistent"]["html_dates"]["disagreements"][0]["sources"]
         ['jsonld_published', 'url_date']
     """
     dates = _dates((meta or {}).get("html_dates"))
@@ -105,13 +106,16 @@ def html_date_signals(meta: dict[str, Any] | None, tolerance_days: float = 1.0) 
         "evidence": {},
     }
     if disagreements:
+        # under its own key: other date signals add to the same check's evidence
         out["evidence"][CHECK] = {
-            "sources": {s: d.isoformat() for s, d in dates.items()},
-            "raw": {s: raw[s] for s in dates if isinstance(raw.get(s), str)},
-            "tolerance_days": tolerance_days,
-            "max_diff_days": max_diff,
-            "disagreements": disagreements,
-            "message": "; ".join(_describe(d) for d in disagreements),
+            EVIDENCE_KEY: {
+                "sources": {s: d.isoformat() for s, d in dates.items()},
+                "raw": {s: raw[s] for s in dates if isinstance(raw.get(s), str)},
+                "tolerance_days": tolerance_days,
+                "max_diff_days": max_diff,
+                "disagreements": disagreements,
+                "message": "; ".join(_describe(d) for d in disagreements),
+            }
         }
     return out
 
@@ -123,7 +127,7 @@ def html_date_columns(
 
     Returns:
         The columns (name -> one value per document) and, per document, the
-        ``date_inconsistent`` evidence or None.
+        ``date_inconsistent`` evidence (``{"html_dates": {...}}``) or None.
 
     Example:
         >>> cols, evidence = html_date_columns([{}, {"html_dates": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 from pathlib import Path
@@ -222,6 +223,18 @@ def test_gzip_and_declared_encoding(tmp_path: Path) -> None:
     assert got["zipped.html.gz"]["text"].splitlines()[1] == PARAGRAPHS[0]
     assert got["latin.htm"]["encoding"] == "cp1252"
     assert got["latin.htm"]["title"] == "Café de la gare rouvre"
+
+
+def test_declared_charsets_that_cannot_be_right() -> None:
+    from audit.ingest.html import decode_html
+
+    body = "<html><head><meta charset='{}'></head><body><p>Café</p></body></html>"
+    text, encoding, _ = decode_html(body.format("utf-16").encode())
+    assert encoding == "utf-8" and text is not None and "Café" in text
+    text, encoding, _ = decode_html(codecs.BOM_UTF8 + body.format("windows-1252").encode())
+    assert encoding == "utf-8-sig" and text is not None and "Café" in text
+    text, encoding, _ = decode_html(body.format("no-such-charset").encode())
+    assert encoding == "utf-8" and text is not None and "Café" in text
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import gzip
 import json
@@ -166,6 +167,7 @@ _SPACE_BEFORE_PUNCT = re.compile(r" (?=[,.;:!?)\]])")  # left by spacing around 
 _KEY_SEPARATORS = re.compile(r"[\s|·]+")
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _FULL_ISO_DATE = re.compile(r"\d{4}-?\d{2}-?\d{2}(?!\d)")
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _HAS_TAG = re.compile(r"<\s*[A-Za-z!/]")
 
 
@@ -212,15 +214,18 @@ def decode_html(data: bytes) -> tuple[str | None, str | None, str | None]:
     Returns:
         (text, encoding, error): text and encoding, or an error message.
     """
-    m = _CHARSET.search(data[:4096])
+    # a byte-order mark wins over the declaration, as in browsers
+    m = None if data.startswith(_BOMS) else _CHARSET.search(data[:4096])
     if m:
         name = m.group(1).decode("ascii", "replace").lower()
         if name in ("iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"):
             name = "cp1252"  # what browsers do with these labels
-        try:
-            return data.decode(name), name, None
-        except (LookupError, UnicodeDecodeError):
-            pass
+        # a page that could declare itself is ASCII-compatible: a UTF-16/32 label is wrong
+        if not name.startswith(("utf-16", "utf16", "utf-32", "utf32")):
+            try:
+                return data.decode(name), name, None
+            except (LookupError, UnicodeDecodeError):
+                pass
     decoded = decode_bytes(data)
     if decoded.error:
         return None, decoded.encoding, decoded.error

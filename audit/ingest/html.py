@@ -475,10 +475,11 @@ def _blocks(
     buf: list[str] = []
 
     def flush() -> None:
-        text = _SPACE_BEFORE_PUNCT.sub("", " ".join("".join(buf).split()))
-        if text:
-            out.append(text)
-        buf.clear()
+        if buf:
+            text = " ".join("".join(buf).split())
+            if text:
+                out.append(_SPACE_BEFORE_PUNCT.sub("", text))
+            buf.clear()
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:

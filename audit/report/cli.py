@@ -8,8 +8,6 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from audit.report.html import HISTORY_FILE, read_history, write_report
-
 
 def report_command(
     results: Annotated[
@@ -32,6 +30,8 @@ def report_command(
     sits in (or from the results file's own folder). Exit code 2 when the results
     file cannot be read or the page cannot be written.
     """
+    from audit.report.html import write_report
+
     data = _load(results)
     target = output if output is not None else results.parent / "report.html"
     history = _history_for(results)
@@ -62,6 +62,8 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _history_for(results: Path) -> list[dict[str, Any]]:
+    from audit.report.html import HISTORY_FILE, read_history
+
     folder = results.resolve().parent
     for candidate in (folder.parent, folder):
         if (candidate / HISTORY_FILE).is_file():
@@ -70,5 +72,5 @@ def _history_for(results: Path) -> list[dict[str, Any]]:
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"audit: {message}", err=True)
     raise typer.Exit(2)

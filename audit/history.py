@@ -24,8 +24,9 @@ def history_entry(results: Mapping[str, Any]) -> dict[str, Any]:
     """The summary of one run that goes into the history, from its results.json document.
 
     Example:
-        >>> history_entry({"run": {"id": "r1", "n_documents": 0}, "gate": {"passed": True}})["passed"]
-        True
+        >>> entry = history_entry({"run": {"id": "r1"}, "gate": {"passed": True}})
+        >>> entry["passed"], entry["n_documents"]
+        (True, 0)
     """
     run = results.get("run") or {}
     gate = results.get("gate") or {}
@@ -73,7 +74,9 @@ def append_history(out_dir: str | Path, summary: Mapping[str, Any]) -> Path:
     """
     path = Path(out_dir) / HISTORY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (json.dumps(dict(summary), ensure_ascii=False, sort_keys=True, default=str) + "\n").encode()
+    data = (
+        json.dumps(dict(summary), ensure_ascii=False, sort_keys=True, default=str) + "\n"
+    ).encode()
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         with _exclusive(fd):
@@ -147,22 +150,22 @@ def baseline(history: Sequence[Mapping[str, Any]], runs: int = 10) -> dict[str, 
 
     sizes = [float(e["n_documents"]) for e in chosen]
     checks = sorted({str(c) for e in chosen for c in (e.get("checks") or {})})
+
+    def rates(group: str, key: str) -> float:
+        values = [
+            _number((e.get(group) or {}).get(key)) / n for e, n in zip(chosen, sizes, strict=True)
+        ]
+        return median(values)
+
     return {
         "runs": len(chosen),
         "run_ids": [e.get("run_id") for e in chosen],
         "n_documents": median(sizes),
-        "quarantine_rate": median(
-            [_number((e.get("verdicts") or {}).get("quarantine")) / n for e, n in zip(chosen, sizes)]
-        ),
-        "warn_rate": median(
-            [_number((e.get("verdicts") or {}).get("warn")) / n for e, n in zip(chosen, sizes)]
-        ),
+        "quarantine_rate": rates("verdicts", "quarantine"),
+        "warn_rate": rates("verdicts", "warn"),
         "counts": {
             s: median([_number((e.get("counts") or {}).get(s)) for e in chosen])
             for s in ("error", "warning", "info")
         },
-        "check_rates": {
-            c: median([_number((e.get("checks") or {}).get(c)) / n for e, n in zip(chosen, sizes)])
-            for c in checks
-        },
+        "check_rates": {c: rates("checks", c) for c in checks},
     }

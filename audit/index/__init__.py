@@ -157,7 +157,9 @@ def admit_batch(
     if len(documents) != len(signatures):
         raise ValueError(f"{len(documents)} documents but {len(signatures)} signatures")
     admitted = (Verdict.ACCEPT, Verdict.WARN)
-    rows = [i for i, d in enumerate(documents) if decision.verdicts.get(str(d["doc_id"])) in admitted]
+    rows = [
+        i for i, d in enumerate(documents) if decision.verdicts.get(str(d["doc_id"])) in admitted
+    ]
     records = [
         IndexRecord(
             doc_id=str(documents[i]["doc_id"]),

@@ -18,7 +18,7 @@ FORMAT_NAME = "audit-corpus-index"
 FORMAT_VERSION = 1
 
 
-class IndexError_(Exception):  # noqa: N801 - the trailing underscore avoids the builtin
+class IndexError_(Exception):
     """The corpus index cannot be used; the message is one line naming the index."""
 
 
@@ -232,7 +232,7 @@ class CorpusIndex(abc.ABC):
 
     @abc.abstractmethod
     def rebuild(self) -> IndexStats:
-        """Recompute band keys from the stored signatures with the current threshold, and compact."""
+        """Recompute band keys from stored signatures for the current threshold; compact."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -290,7 +290,7 @@ def verify(
     c_lengths: np.ndarray,
     settings: DedupSettings,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Estimate Jaccard and containment for aligned pairs; returns (keep mask, jaccard, containment)."""
+    """Jaccard and containment estimates of aligned pairs: (keep mask, jaccard, containment)."""
     if len(q_sigs) == 0:
         empty = np.zeros(0)
         return empty.astype(bool), empty, empty

@@ -65,8 +65,10 @@ def format_stats(stats: IndexStats) -> str:
     """Human-readable ``audit index stats`` output."""
     size = ""
     if stats.size_bytes is not None:
-        size = f" ({stats.size_bytes / 1e6:.1f} MB)" if stats.size_bytes >= 1e6 else (
-            f" ({stats.size_bytes / 1e3:.1f} kB)"
+        size = (
+            f" ({stats.size_bytes / 1e6:.1f} MB)"
+            if stats.size_bytes >= 1e6
+            else (f" ({stats.size_bytes / 1e3:.1f} kB)")
         )
     lines = [
         f"index:      {stats.location} [{stats.backend}, format {stats.format_version}]{size}",
@@ -104,7 +106,9 @@ def stats_command(
 
 @index_app.command("remove")
 def remove_command(
-    ids: Annotated[list[str], typer.Argument(help="Ids of admitted documents.", show_default=False)],
+    ids: Annotated[
+        list[str], typer.Argument(help="Ids of admitted documents.", show_default=False)
+    ],
     index: IndexOption = None,
     config: ConfigOption = None,
     missing_ok: Annotated[

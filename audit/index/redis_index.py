@@ -21,6 +21,7 @@ journal. Writers take the lock in turn.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -71,9 +72,7 @@ def parse_redis_url(url: str, timeout_s: float) -> tuple[dict[str, Any], str, st
         raise IndexOpenError(f"{_redact(url)}: not a valid redis://host:port/db URL") from None
     name = parse_qs(parts.query).get("name", [DEFAULT_NAME])[0]
     if not _NAME_RE.match(name):
-        raise IndexOpenError(
-            f"{_redact(url)}: index name must be 1-64 letters, digits, '.' or '-'"
-        )
+        raise IndexOpenError(f"{_redact(url)}: index name must be 1-64 letters, digits, '.' or '-'")
     host = parts.hostname or "localhost"
     kwargs: dict[str, Any] = {
         "host": host,
@@ -180,14 +179,16 @@ class RedisIndex(CorpusIndex):
     # -- meta data and LSH -----------------------------------------------------
 
     def _read_meta(self) -> dict[str, str]:
-        raw = self._redis.hgetall(self._k_meta)
+        raw = cast(dict[bytes, bytes], self._redis.hgetall(self._k_meta))
         return {k.decode(): v.decode() for k, v in raw.items()}
 
     def _adopt(self, meta: dict[str, str]) -> None:
         """Check meta data and attach the LSH storage it describes."""
         loc = self.location
         if meta.get("format") != FORMAT_NAME:
-            raise IndexOpenError(f"{loc}: keys of index '{self.name}' are not an audit corpus index")
+            raise IndexOpenError(
+                f"{loc}: keys of index '{self.name}' are not an audit corpus index"
+            )
         try:
             version = int(meta.get("format_version", "0"))
             params = IndexParams.from_meta(meta)
@@ -241,10 +242,9 @@ class RedisIndex(CorpusIndex):
             self._recover(blocking=None)
             yield
         finally:
-            try:
+            # held past its TTL: the work is done and the lock already gone
+            with contextlib.suppress(redis.exceptions.LockError):
                 lock.release()
-            except redis.exceptions.LockError:
-                pass  # held past its TTL: the work is done, the lock already gone
 
     def _recover(self, blocking: bool | None) -> None:
         """Roll back a writer that died mid-way, from its journal.
@@ -270,7 +270,7 @@ class RedisIndex(CorpusIndex):
             key = doc_id.encode()
             if key in lsh:
                 lsh.remove(key)
-            blob = self._redis.hget(self._k_sig, doc_id)
+            blob = cast(bytes | None, self._redis.hget(self._k_sig, doc_id))
             if blob is not None:
                 values = np.frombuffer(blob, dtype=params.dtype)
                 lsh.insert(key, self._minhash(values, params), check_duplication=False)
@@ -330,9 +330,7 @@ class RedisIndex(CorpusIndex):
             return []
         q_idx = np.array([q for q, _ in kept])
         rows = [originals[m] for _, m in kept]
-        c_sigs = np.stack([np.frombuffer(r[1], dtype=params.dtype) for r in rows]).astype(
-            np.uint64
-        )
+        c_sigs = np.stack([np.frombuffer(r[1], dtype=params.dtype) for r in rows]).astype(np.uint64)
         c_len = np.array([float(r[2].get("length") or 1) for r in rows])
         q_len = resolve_lengths(sig, lengths, params)[q_idx]
         keep, jac, con = verify(sig[q_idx], q_len, c_sigs, c_len, self.settings)
@@ -363,7 +361,7 @@ class RedisIndex(CorpusIndex):
         sig = sig[keep]
         with self._locked():
             meta = self._read_meta()
-            new_meta: dict[str, str] = {}
+            new_meta: dict[Any, Any] = {}
             if meta:
                 self._adopt(meta)
                 self._check_not_rebuilding()
@@ -420,7 +418,9 @@ class RedisIndex(CorpusIndex):
             pipe.delete(self._k_pending)
             pipe.hlen(self._k_sig)
             count = int(pipe.execute()[-1])
-        return AdmitResult(added=len(records) - len(present), replaced=len(present), documents=count)
+        return AdmitResult(
+            added=len(records) - len(present), replaced=len(present), documents=count
+        )
 
     @_guard
     def remove(self, doc_ids: Iterable[str]) -> list[str]:
@@ -497,7 +497,8 @@ class RedisIndex(CorpusIndex):
                     values = np.frombuffer(blob, dtype=p.dtype).astype(np.uint64)
                     if nonempty(values[None, :], p)[0]:
                         session.insert(doc_id, self._minhash(values, p), check_duplication=False)
-            self._redis.hset(self._k_meta, mapping=p.to_meta())
+            meta: dict[Any, Any] = p.to_meta()
+            self._redis.hset(self._k_meta, mapping=meta)
             self._redis.hdel(self._k_meta, "rebuilding")
         return self.stats()
 

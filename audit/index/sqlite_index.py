@@ -245,7 +245,9 @@ class SQLiteIndex(CorpusIndex):
         )
         conn = self._conn
         with self._read(conn):
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS q (qi INTEGER, band INTEGER, key INTEGER)")
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS q (qi INTEGER, band INTEGER, key INTEGER)"
+            )
             conn.execute("DELETE FROM temp.q")
             conn.executemany("INSERT INTO temp.q VALUES (?, ?, ?)", rows)
             pairs = conn.execute(
@@ -394,7 +396,10 @@ class SQLiteIndex(CorpusIndex):
                 chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 present.extend(
-                    r[0] for r in conn.execute(f"SELECT doc_id FROM docs WHERE doc_id IN ({marks})", chunk)
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT doc_id FROM docs WHERE doc_id IN ({marks})", chunk
+                    )
                 )
             old = self._existing(conn, present)
             self._delete(conn, old)

@@ -62,7 +62,9 @@ def check_names(results: Mapping[str, Any]) -> list[str]:
 
 
 def _describe(finding: Mapping[str, Any]) -> str:
-    evidence = json.dumps(finding.get("evidence") or {}, ensure_ascii=False, sort_keys=True)
+    evidence = json.dumps(
+        finding.get("evidence") or {}, ensure_ascii=False, sort_keys=True, default=str
+    )
     if len(evidence) > _MAX_EVIDENCE:
         evidence = evidence[:_MAX_EVIDENCE] + " ..."
     return f"[{finding.get('severity')}] {finding.get('message')}\nevidence: {evidence}"
@@ -90,8 +92,7 @@ class _Case:
     def xml(self, check: str) -> str:
         """The testcase element."""
         attrs = (
-            f"name={_attr(self.doc.get('doc_id', ''))} classname={_attr('audit.' + check)}"
-            ' time="0"'
+            f'name={_attr(self.doc.get("doc_id", ""))} classname={_attr("audit." + check)} time="0"'
         )
         if self.doc.get("source"):
             attrs += f" file={_attr(self.doc['source'])}"

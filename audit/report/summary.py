@@ -53,11 +53,12 @@ def render_summary(
     fail_on = gate.get("fail_on", "error")
     counts = {s: int((gate.get("counts") or {}).get(s, 0)) for s in _SEVERITIES}
     verdicts = Counter(str(d.get("verdict")) for d in documents)
+    inputs = ", ".join(map(str, run.get("inputs") or [])) or "-"
 
     lines = [
         f"### audit: gate {'PASSED' if passed else 'FAILED'} (fail-on {_md(fail_on)})",
         "",
-        f"{len(documents)} documents from {_md(', '.join(map(str, run.get('inputs') or [])) or '-')}"
+        f"{len(documents)} documents from {_md(inputs)}"
         f" · run {_md(run.get('id', '-'))} · {float(run.get('duration_s') or 0):.1f} s",
         "",
         "| verdict | documents |",
@@ -75,7 +76,9 @@ def render_summary(
             by_check.setdefault(str(f.get("check")), Counter())[str(f.get("severity"))] += 1
     if by_check:
         lines += ["", "| check | error | warning | info |", "| --- | ---: | ---: | ---: |"]
-        order = sorted(by_check.items(), key=lambda kv: tuple(-kv[1][s] for s in _SEVERITIES) + (kv[0],))
+        order = sorted(
+            by_check.items(), key=lambda kv: (*tuple(-kv[1][s] for s in _SEVERITIES), kv[0])
+        )
         for check, c in order:
             lines.append(f"| {_md(check)} | {c['error']} | {c['warning']} | {c['info']} |")
 
@@ -106,7 +109,11 @@ def render_summary(
             f"Corpus index {_md(index['location'])}: {int(index.get('matches') or 0)} documents"
             " duplicate admitted ones; "
             + ("nothing admitted" if not admitted else f"{int(admitted)} admitted")
-            + (f"; {int(index['documents'])} in the index" if index.get("documents") is not None else ""),
+            + (
+                f"; {int(index['documents'])} in the index"
+                if index.get("documents") is not None
+                else ""
+            ),
         ]
 
     base = baseline(history or [], runs=baseline_runs)

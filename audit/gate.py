@@ -28,7 +28,7 @@ from typing import Any
 
 from audit.model import Finding, Severity, Verdict
 
-FAIL_ON_CHOICES: tuple[str, ...] = ("error", "warning", "never")
+FAIL_ON: tuple[str, ...] = ("error", "warning", "never")
 
 
 def quarantine_level(fail_on: str) -> Severity:
@@ -144,5 +144,5 @@ def decide(doc_ids: Iterable[str], findings: Iterable[Finding], fail_on: str) ->
 
 
 def _check_fail_on(fail_on: str) -> None:
-    if fail_on not in FAIL_ON_CHOICES:
-        raise ValueError(f"--fail-on must be one of {', '.join(FAIL_ON_CHOICES)}, not {fail_on!r}")
+    if fail_on not in FAIL_ON:
+        raise ValueError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from audit.history import baseline, history_entry
+from audit.report.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -147,15 +147,7 @@ def write_summary(
     """
     text = render_summary(results, history, max_documents, baseline_runs)
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".summary-", suffix=".md", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(target, text)
     step = os.environ.get("GITHUB_STEP_SUMMARY")
     if step:
         try:

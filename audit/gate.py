@@ -58,13 +58,13 @@ class GateDecision:
         fail_on: the threshold the decision was made with.
         passed: whether the batch passes.
         counts: findings by severity (``error``, ``warning``, ``info``).
-        verdicts: doc_id -> verdict, in input order.
+        verdicts: doc_id -> verdict (``accept``, ``warn``, ``quarantine``), in input order.
     """
 
     fail_on: str
     passed: bool
     counts: dict[str, int]
-    verdicts: dict[str, Verdict]
+    verdicts: dict[str, str]
 
     @property
     def exit_code(self) -> int:
@@ -74,18 +74,18 @@ class GateDecision:
     @property
     def accepted(self) -> list[str]:
         """Documents that go to accepted.jsonl (verdict ``accept`` or ``warn``)."""
-        return [d for d, v in self.verdicts.items() if v is not Verdict.QUARANTINE]
+        return [d for d, v in self.verdicts.items() if v != Verdict.QUARANTINE]
 
     @property
     def quarantined(self) -> list[str]:
         """Documents that go to quarantined.jsonl."""
-        return [d for d, v in self.verdicts.items() if v is Verdict.QUARANTINE]
+        return [d for d, v in self.verdicts.items() if v == Verdict.QUARANTINE]
 
     def verdict_counts(self) -> dict[str, int]:
         """Documents by verdict."""
         out = {v.value: 0 for v in Verdict}
         for verdict in self.verdicts.values():
-            out[verdict.value] += 1
+            out[verdict] += 1
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,7 +117,7 @@ def decide(doc_ids: Iterable[str], findings: Iterable[Finding], fail_on: str) ->
     Example:
         >>> f = Finding("b", "boilerplate", Severity.WARNING, "chrome")
         >>> d = decide(["a", "b"], [f], "error")
-        >>> d.passed, d.verdicts["b"].value
+        >>> d.passed, d.verdicts["b"]
         (True, 'warn')
     """
     _check_fail_on(fail_on)
@@ -132,14 +132,14 @@ def decide(doc_ids: Iterable[str], findings: Iterable[Finding], fail_on: str) ->
         if finding.doc_id in worst:
             worst[finding.doc_id] = max(worst[finding.doc_id], severity.rank)
     level = quarantine_level(fail_on).rank
-    verdicts: dict[str, Verdict] = {}
+    verdicts: dict[str, str] = {}
     for doc_id, rank in worst.items():
         if rank >= level:
-            verdicts[doc_id] = Verdict.QUARANTINE
+            verdicts[doc_id] = Verdict.QUARANTINE.value
         elif rank >= Severity.WARNING.rank:
-            verdicts[doc_id] = Verdict.WARN
+            verdicts[doc_id] = Verdict.WARN.value
         else:
-            verdicts[doc_id] = Verdict.ACCEPT
+            verdicts[doc_id] = Verdict.ACCEPT.value
     return GateDecision(fail_on=fail_on, passed=passed, counts=counts, verdicts=verdicts)
 
 

@@ -12,8 +12,8 @@ Design (docs/ci.md):
   ``warning`` the job fails exactly when some test fails;
 * other findings of that check (warnings that only warn, info) are listed in
   the testcase's ``<system-out>``; the testcase passes;
-* a testcase is ``<skipped>`` when the check could not run: every check but
-  ``unreadable_input`` on a document that could not be read, and
+* a testcase is ``<skipped>`` when the check could not run: every other check
+  of a document that could not be read (``unreadable_input``, ``resource_limit``), and
   ``index_duplicate`` when the run had no ``--index``.
 
 The file is written as a stream (no tree in memory) to a temporary file that
@@ -83,8 +83,9 @@ class _Case:
         self.others = [f for f in found if not quarantines(str(f.get("severity")), fail_on)]
         self.skip_reason: str | None = None
         if not found:
-            unreadable = any(f.get("check") == Check.UNREADABLE_INPUT.value for f in findings)
-            if unreadable and check != Check.UNREADABLE_INPUT.value:
+            unread = {Check.UNREADABLE_INPUT.value, Check.RESOURCE_LIMIT.value}
+            unreadable = any(f.get("check") in unread for f in findings)
+            if unreadable and check not in unread:
                 self.skip_reason = "the document could not be read"
             elif check == Check.INDEX_DUPLICATE.value and not has_index:
                 self.skip_reason = "no corpus index given (--index)"

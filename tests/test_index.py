@@ -332,15 +332,22 @@ def test_redis_down_is_one_line_naming_the_index() -> None:
 CHILD = textwrap.dedent(
     """
     import sys
+    import time
+    from pathlib import Path
+
     import numpy as np
     from audit.config import DedupSettings
     from audit.index import IndexRecord, open_index
 
     location, prefix, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    go = Path(sys.argv[5]) if len(sys.argv) > 5 else None
     rng = np.random.default_rng(seed)
     sigs = rng.integers(0, 2**32 - 1, size=(n, 128), dtype=np.uint64)
     records = [IndexRecord(f"{prefix}{i}", "gen", None, 500) for i in range(n)]
     with open_index(location, DedupSettings(), create=True, timeout_s=120, lock_ttl_s=3) as ix:
+        print("ready", flush=True)
+        while go is not None and not go.exists():
+            time.sleep(0.005)
         print("admitting", flush=True)
         result = ix.admit(records, sigs)
         print("done", result.added, flush=True)
@@ -365,8 +372,10 @@ def test_a_run_killed_mid_admit_leaves_the_index_as_it_was(
     location: str, corpus: dict[str, list[str]], tmp_path: Path
 ) -> None:
     admit_corpus(location, corpus)
-    proc = child(tmp_path, location, "killed-", "60000", "5")
+    n = 5000 if "://" in location else 60000  # long enough to be killed in the middle
+    proc = child(tmp_path, location, "killed-", str(n), "5")
     assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
     assert proc.stdout.readline().strip() == "admitting"
     if "://" in location:
         import redis
@@ -382,7 +391,7 @@ def test_a_run_killed_mid_admit_leaves_the_index_as_it_was(
     assert proc.poll() is None, "the admit finished before it could be killed"
     proc.kill()
     proc.wait()
-    probe = random_sigs(60000, 5)[:50]
+    probe = random_sigs(n, 5)[:50]
     with open_index(location, SETTINGS, create=False, timeout_s=30, lock_ttl_s=3) as ix:
         assert ix.stats().documents == len(corpus)
         assert ix.query([f"q{i}" for i in range(50)], probe) == []

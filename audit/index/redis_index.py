@@ -141,6 +141,7 @@ class RedisIndex(CorpusIndex):
         self._kwargs = kwargs
         self._k_meta, self._k_sig, self._k_rec = f"{name}:meta", f"{name}:sig", f"{name}:rec"
         self._k_pending, self._k_lock = f"{name}:pending", f"{name}:lock"
+        self._k_lsh_keys = f"{name}_keys"  # datasketch: basename + b"_keys"
         self.params: IndexParams | None = None
         self._lsh: Any = None
         self._redis = redis.Redis(**kwargs)
@@ -266,14 +267,23 @@ class RedisIndex(CorpusIndex):
         journal = json.loads(raw)
         lsh = self._make_lsh(int(journal["bands"]), int(journal["rows"]))
         params = self.params or IndexParams.from_settings(self.settings)
-        for doc_id in journal["ids"]:
-            key = doc_id.encode()
-            if key in lsh:
-                lsh.remove(key)
-            blob = cast(bytes | None, self._redis.hget(self._k_sig, doc_id))
-            if blob is not None:
-                values = np.frombuffer(blob, dtype=params.dtype)
-                lsh.insert(key, self._minhash(values, params), check_duplication=False)
+        for start in range(0, len(journal["ids"]), _BATCH):
+            ids: list[str] = journal["ids"][start : start + _BATCH]
+            pipe = self._redis.pipeline(transaction=False)
+            for doc_id in ids:
+                pipe.hexists(self._k_lsh_keys, doc_id)  # datasketch's ``key in lsh``
+            in_lsh = pipe.execute()
+            blobs = cast(list[bytes | None], self._redis.hmget(self._k_sig, ids))
+            for doc_id, present in zip(ids, in_lsh, strict=True):
+                if present:
+                    lsh.remove(doc_id.encode())
+            with lsh.insertion_session(buffer_size=_BATCH) as session:
+                for doc_id, blob in zip(ids, blobs, strict=True):
+                    if blob is not None:
+                        values = np.frombuffer(blob, dtype=params.dtype)
+                        session.insert(
+                            doc_id.encode(), self._minhash(values, params), check_duplication=False
+                        )
         self._redis.delete(self._k_pending)
 
     def _journal(self, ids: list[str], params: IndexParams) -> None:

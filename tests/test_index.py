@@ -417,19 +417,23 @@ def test_a_run_killed_mid_admit_leaves_the_index_as_it_was(
 
 
 def test_two_runs_admitting_at_once_both_succeed(location: str, tmp_path: Path) -> None:
-    first = child(tmp_path, location, "a-", "3000", "1")
-    second = child(tmp_path, location, "b-", "3000", "2")
-    out = [p.communicate(timeout=300)[0] for p in (first, second)]
-    assert first.returncode == 0 and second.returncode == 0, out
-    assert all("done 3000" in o for o in out)
+    n = 300 if "://" in location else 3000
+    go = tmp_path / "go"
+    procs = [
+        child(tmp_path, location, p, str(n), str(k), str(go)) for p, k in (("a-", 1), ("b-", 2))
+    ]
+    for proc in procs:  # both open the (not yet existing) index, then admit together
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    go.touch()
+    out = [proc.communicate(timeout=300)[0] for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), out
+    assert all(f"done {n}" in o for o in out)
     with open_index(location, SETTINGS, create=False) as ix:
-        assert ix.stats().documents == 6000
-        found = ix.query(
-            ["x", "y"], np.stack([random_sigs(3000, 1)[17], random_sigs(3000, 2)[2999]])
-        )
+        assert ix.stats().documents == 2 * n
+        found = ix.query(["x", "y"], np.stack([random_sigs(n, 1)[17], random_sigs(n, 2)[n - 1]]))
     assert [(m.doc_id, m.original, m.jaccard) for m in found] == [
         ("x", "a-17", 1.0),
-        ("y", "b-2999", 1.0),
+        ("y", f"b-{n - 1}", 1.0),
     ]
 
 

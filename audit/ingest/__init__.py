@@ -28,7 +28,7 @@ def iter_records(paths: Sequence[str], settings: InputSettings) -> Iterator[Reco
     read: the rest of the file being read, and each later file, become one
     ``resource_limit`` record each.
     """
-    columns = ColumnMap(settings.columns)
+    columns = ColumnMap(settings.columns, settings.html)
     seen: dict[str, int] = {}
     count = 0
     limit = settings.max_documents

@@ -13,9 +13,9 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -25,13 +25,29 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_chunks(path: Path, chunks: Iterable[str]) -> None:
     """Write the concatenated ``chunks`` to ``path`` atomically (temp file, fsync, rename)."""
+    with atomic_open(path) as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+
+
+@contextlib.contextmanager
+def atomic_open(path: Path) -> Iterator[TextIO]:
+    """A text file to write that replaces ``path`` only once it is whole.
+
+    The text goes to a temporary file next to ``path``, is flushed to disk, and
+    is renamed over ``path`` when the block ends; if the block raises, ``path``
+    is left as it was and the temporary file is removed. A lone surrogate that
+    got this far is written escaped (``\\udc80``) rather than failing the run.
+
+    Example:
+        >>> with atomic_open(Path(tmp) / "junit.xml") as fh:  # doctest: +SKIP
+        ...     fh.write("<testsuites/>")
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        # backslashreplace: a lone surrogate that got this far is written escaped, not a crash
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

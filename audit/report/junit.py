@@ -69,33 +69,48 @@ def _describe(finding: Mapping[str, Any]) -> str:
     return f"[{finding.get('severity')}] {finding.get('message')}\nevidence: {evidence}"
 
 
+_UNREAD = frozenset({Check.UNREADABLE_INPUT.value, Check.RESOURCE_LIMIT.value})
+
+
+class _Doc:
+    """What every testcase of one document shares, worked out once per document."""
+
+    __slots__ = ("attrs", "by_check", "doc", "unreadable")
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        self.doc = doc
+        attrs = f"name={_attr(doc.get('doc_id', ''))} classname="
+        self.attrs = (
+            attrs,
+            f' time="0" file={_attr(doc["source"])}' if doc.get("source") else ' time="0"',
+        )
+        self.by_check: dict[str, list[Mapping[str, Any]]] = {}
+        for f in doc.get("findings") or []:
+            self.by_check.setdefault(f.get("check"), []).append(f)
+        self.unreadable = any(c in _UNREAD for c in self.by_check)
+
+
 class _Case:
     """What one (document, check) testcase holds."""
 
     __slots__ = ("doc", "failing", "others", "skip_reason")
 
-    def __init__(self, doc: Mapping[str, Any], check: str, fail_on: str, has_index: bool) -> None:
+    def __init__(self, doc: _Doc, check: str, fail_on: str, has_index: bool) -> None:
         self.doc = doc
-        findings = doc.get("findings") or []
-        found = [f for f in findings if f.get("check") == check]
+        found = doc.by_check.get(check, [])
         self.failing = [f for f in found if quarantines(str(f.get("severity")), fail_on)]
         self.others = [f for f in found if not quarantines(str(f.get("severity")), fail_on)]
         self.skip_reason: str | None = None
         if not found:
-            unread = {Check.UNREADABLE_INPUT.value, Check.RESOURCE_LIMIT.value}
-            unreadable = any(f.get("check") in unread for f in findings)
-            if unreadable and check not in unread:
+            if doc.unreadable and check not in _UNREAD:
                 self.skip_reason = "the document could not be read"
             elif check == Check.INDEX_DUPLICATE.value and not has_index:
                 self.skip_reason = "no corpus index given (--index)"
 
-    def xml(self, check: str) -> str:
-        """The testcase element."""
-        attrs = (
-            f'name={_attr(self.doc.get("doc_id", ""))} classname={_attr("audit." + check)} time="0"'
-        )
-        if self.doc.get("source"):
-            attrs += f" file={_attr(self.doc['source'])}"
+    def xml(self, classname: str) -> str:
+        """The testcase element; ``classname`` is the quoted ``audit.CHECK`` attribute."""
+        head, tail = self.doc.attrs
+        attrs = head + classname + tail
         if self.skip_reason:
             return f"<testcase {attrs}><skipped message={_attr(self.skip_reason)}/></testcase>"
         if not self.failing and not self.others:
@@ -117,19 +132,29 @@ class _Case:
         return "".join(parts)
 
 
-def _cases(results: Mapping[str, Any], check: str) -> list[_Case]:
+def _cases(results: Mapping[str, Any], docs: list[_Doc], check: str) -> list[_Case | _Doc]:
+    """The testcases of one check; a document with nothing to say (no finding of the
+    check, nothing skipped) stands for its own passing testcase."""
     run = results.get("run") or {}
     fail_on = str((results.get("gate") or {}).get("fail_on", "error"))
     has_index = bool((run.get("settings") or {}).get("index"))
-    return [_Case(doc, check, fail_on, has_index) for doc in results.get("documents") or []]
+    index_skip = check == Check.INDEX_DUPLICATE.value and not has_index
+    unread_check = check in _UNREAD
+    return [
+        _Case(doc, check, fail_on, has_index)
+        if check in doc.by_check or index_skip or (doc.unreadable and not unread_check)
+        else doc
+        for doc in docs
+    ]
 
 
-def _write_suite(out: TextIO, number: int, check: str, results: Mapping[str, Any]) -> None:
+def _write_suite(
+    out: TextIO, number: int, check: str, results: Mapping[str, Any], cases: list[_Case | _Doc]
+) -> None:
     run = results.get("run") or {}
     gate = results.get("gate") or {}
-    cases = _cases(results, check)
-    failures = sum(1 for c in cases if c.failing)
-    skipped = sum(1 for c in cases if c.skip_reason)
+    failures = sum(1 for c in cases if isinstance(c, _Case) and c.failing)
+    skipped = sum(1 for c in cases if isinstance(c, _Case) and c.skip_reason)
     out.write(
         f'  <testsuite name={_attr(check)} tests="{len(cases)}" failures="{failures}"'
         f' errors="0" skipped="{skipped}" time="0" id="{number}"'
@@ -140,8 +165,13 @@ def _write_suite(out: TextIO, number: int, check: str, results: Mapping[str, Any
         f'<property name="gate_passed" value={_attr(str(bool(gate.get("passed"))).lower())}/>'
         "</properties>\n"
     )
+    classname = _attr("audit." + check)
     for case in cases:
-        out.write(f"    {case.xml(check)}\n")
+        if isinstance(case, _Doc):
+            head, tail = case.attrs
+            out.write(f"    <testcase {head}{classname}{tail}/>\n")
+        else:
+            out.write(f"    {case.xml(classname)}\n")
     out.write("  </testsuite>\n")
 
 
@@ -161,8 +191,13 @@ def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     checks = check_names(results)
-    n_docs = len(results.get("documents") or [])
-    failures = sum(sum(1 for c in _cases(results, check) if c.failing) for check in checks)
+    docs = [_Doc(doc) for doc in results.get("documents") or []]
+    n_docs = len(docs)
+    failures = sum(
+        sum(1 for c in _cases(results, docs, check) if isinstance(c, _Case) and c.failing)
+        for check in checks
+        if any(check in d.by_check for d in docs)  # only a finding of the check can fail it
+    )
     duration = (results.get("run") or {}).get("duration_s") or 0
     with atomic_open(target) as out:
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
@@ -171,6 +206,6 @@ def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:
             f' errors="0" time={_attr(duration)}>\n'
         )
         for number, check in enumerate(checks):
-            _write_suite(out, number, check, results)
+            _write_suite(out, number, check, results, _cases(results, docs, check))
         out.write("</testsuites>\n")
     return target

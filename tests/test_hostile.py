@@ -579,3 +579,34 @@ def test_bad_limits_are_a_one_line_error(tmp_path: Path, setting: str) -> None:
     )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "max_do" in proc.stderr
+
+
+LAUGHS = "".join(
+    f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' if n else '<!ENTITY l0 "lol">' for n in range(9)
+)
+
+
+def test_hostile_html_pages(tmp_path: Path) -> None:
+    """Pages are parsed without resolving entities: no file leaks, no billion laughs."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-VALUE")
+    prose = "<p>" + "A sentence of ordinary prose that a reader would keep. " * 3 + "</p>"
+    folder = batch(
+        tmp_path,
+        {
+            "xxe.xhtml": f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>'
+            f"<html><body><p>Leak: &x;</p>{prose}</body></html>",
+            "laughs.html": f"<!DOCTYPE d [{LAUGHS}]><html><body><p>&l8;</p>{prose}</body></html>",
+            "nested.html": "<html><body>" + "<div>" * 10**5 + "</div>" * 10**5 + "</body></html>",
+            "scripts.html": "<html><body><script>alert(1)</script></body></html>",
+            "bomb.html.gz": gzip.compress(b"<html>" + b" " * (30 * MB) + b"</html>", 1),
+            "binary.html": random.Random(1).randbytes(5000),
+        },
+    )  # fmt: skip
+    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=7)
+    assert_control_audited(run)
+    everything = (run.run_dir / "results.json").read_text()
+    assert "TOP-SECRET-VALUE" not in everything and "lollollol" not in everything
+    assert "exceeds max_doc_bytes" in run.finding("bomb.html.gz", "resource_limit")["message"]
+    for doc_id in ("nested.html", "scripts.html", "binary.html"):
+        assert run.docs[doc_id]["verdict"] == "quarantine", doc_id

@@ -16,6 +16,8 @@ from audit.model import Role
 from audit.parse.patterns import Patterns
 
 _SENTENCE_END = frozenset(".!?\"”’')…:;")
+_LONG_LINE = 400
+_BULLET_START = frozenset(" \t•·▪●◦‣∙*-–—>|\u00a0")
 _META_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,30}?)\s*:\s*(.*?)\s*$")
 
 
@@ -50,21 +52,16 @@ def split_lines(text: str, patterns: Patterns) -> list[_Line]:
     for lineno, raw in enumerate(text.split("\n"), start=1):
         end = pos + len(raw)
         line = raw[:-1] if raw.endswith("\r") else raw
-        if line.strip():
-            trimmed = patterns.bullet.sub("", line)
-            clean = " ".join(trimmed.split())
-            out.append(
-                _Line(
-                    len(out),
-                    lineno,
-                    pos,
-                    pos + len(line),
-                    line,
-                    clean,
-                    clean.count(" ") + 1 if clean else 0,
-                    len(trimmed) < len(line),
-                )
-            )
+        if line and not line.isspace():
+            trimmed = patterns.bullet.sub("", line) if line[0] in _BULLET_START else line
+            if len(trimmed) > _LONG_LINE:  # long lines are prose: no rule looks at them
+                clean = trimmed.strip()
+                words = clean.count(" ") + 1
+            else:
+                clean = " ".join(trimmed.split())
+                words = clean.count(" ") + 1 if clean else 0
+            bullet = len(trimmed) < len(line)
+            out.append(_Line(len(out), lineno, pos, pos + len(line), line, clean, words, bullet))
         pos = end + 1
     return out
 
@@ -165,7 +162,7 @@ def _match_rules(lines: list[_Line], patterns: Patterns) -> list[tuple[Role, str
     """The first line rule each line matches, as (role, name, where)."""
     out: list[tuple[Role, str, str] | None] = []
     for ln in lines:
-        m = patterns.combined.match(ln.clean) if len(ln.clean) <= 400 else None
+        m = patterns.combined.match(ln.clean) if len(ln.clean) <= _LONG_LINE else None
         if m is None or m.lastgroup is None:
             out.append(None)
             continue

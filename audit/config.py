@@ -101,7 +101,7 @@ class SignalSettings:
     boilerplate_exempt_reasons: tuple[str, ...] = ("similar_readings",)
     sentence_end: str = ".!?。！？)]"  # a text ending with one of these is complete
     closing_quotes: str = "\"'”’»"  # skipped before looking for the sentence end
-    language_sample_chars: int = 1000  # body characters the language detector reads
+    language_sample_chars: int = 600  # body characters the language detector reads
 
 
 @dataclass(frozen=True)

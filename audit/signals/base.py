@@ -3,26 +3,30 @@
 A signal function is pure: it reads the chunk's columns (as Python lists, one item
 per document) and the columns computed by earlier signals, and returns new
 columns plus, per check name, the evidence a reviewer needs when that check fails.
+
+Paragraphs are kept as columns too (``p_text``, ``p_role``, ...: one item per
+paragraph row); each document knows the row numbers of its body paragraphs
+(``body``) and of the others (``other``), so that a signal touches only the rows
+it needs. :meth:`Batch.para` gives one row as a :class:`Para` for evidence.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from audit.config import SignalSettings
 
 Evidence = dict[str, Any]
 
-_META_KEY = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,30}?)\s*:\s*(.*?)\s*$")
-_KEY_SEP = re.compile(r"[\s-]+")
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz _-")
 
 
 class Para(NamedTuple):
@@ -54,6 +58,7 @@ class Signal:
     needs: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=4096)
 def meta_key(key: str) -> str:
     """A metadata key as the parser writes it: lower case, `_` for spaces and dashes.
 
@@ -61,7 +66,24 @@ def meta_key(key: str) -> str:
         >>> meta_key("Last Read")
         'last_read'
     """
-    return _KEY_SEP.sub("_", str(key).strip().lower())
+    return "_".join(key.strip().lower().replace("-", " ").split())
+
+
+def split_meta_line(text: str) -> tuple[str, str] | None:
+    """A `Key: value` line as (normalized key, value), or None.
+
+    Example:
+        >>> split_meta_line("Last Read: 2022/10/05 07:30")
+        ('last_read', '2022/10/05 07:30')
+    """
+    colon = text.find(":")
+    if colon < 1 or colon > 40:
+        return None
+    key = text[:colon].strip().lower()
+    value = text[colon + 1 :].strip()
+    if not key or not value or not key[0].isalpha() or not set(key) <= _KEY_CHARS:
+        return None
+    return meta_key(key), value
 
 
 def present(value: Any) -> bool:
@@ -76,10 +98,7 @@ def present(value: Any) -> bool:
 
 
 class Batch:
-    """The chunk's columns as lists, with paragraphs grouped per document.
-
-    Derived views (``body``, ``meta_lines``) are computed once, on first use.
-    """
+    """The chunk's columns as lists, with each document's paragraph rows."""
 
     def __init__(
         self,
@@ -105,15 +124,52 @@ class Batch:
         self.published: list[Any] = col("published")
         self.claimed: list[Any] = col("claimed_word_count")
         self.source: list[Any] = col("source")
-        self.domain: list[Any] = col("domain")
         self.line: list[Any] = col("line")
-        self.read_error: list[Any] = col("read_error")
         self.meta: list[dict[str, Any]] = [
-            {meta_key(k): v for k, v in m.items()} if isinstance(m, dict) and m else {}
+            {meta_key(str(k)): v for k, v in m.items()} if isinstance(m, dict) and m else {}
             for m in col("meta")
         ]
-        self.paras: list[list[Para]] = _group_paragraphs(self.doc_ids, paragraphs)
+        paragraphs = _in_document_order(paragraphs)
+        m = len(paragraphs)
+
+        def pcol(name: str, default: Any) -> list[Any]:
+            if name in paragraphs.columns:
+                return paragraphs[name].tolist()
+            return [default] * m
+
+        self.p_text: list[str] = [t if isinstance(t, str) else "" for t in pcol("text", "")]
+        self.p_role: list[str] = pcol("role", "")
+        self.p_reason: list[str] = [r if isinstance(r, str) else "" for r in pcol("reason", "")]
+        self.p_line: list[int] = pcol("line", 0)
+        self.p_idx: list[int] = pcol("idx", 0)
         self.has_repeat_of = "repeat_of" in paragraphs.columns
+        self.p_repeat: list[int | None] = (
+            [int(r) if present(r) else None for r in paragraphs["repeat_of"].tolist()]
+            if self.has_repeat_of
+            else [None] * m
+        )
+        starts, ends = _spans(self.doc_ids, pcol("doc_id", ""), self.p_idx)
+        is_body = np.asarray(paragraphs["role"].to_numpy() == "body", dtype=bool) if m else None
+        self.body: list[list[int]] = _rows_within(is_body, starts, ends)
+        self.other: list[list[int]] = _rows_within(
+            None if is_body is None else ~is_body, starts, ends
+        )
+        self._meta_lines: dict[int, dict[str, Para]] = {}
+
+    def para(self, j: int) -> Para:
+        """Paragraph row ``j`` as a :class:`Para`."""
+        return Para(
+            self.p_idx[j],
+            self.p_line[j],
+            self.p_role[j],
+            self.p_reason[j],
+            self.p_text[j],
+            self.p_repeat[j],
+        )
+
+    def paras(self, i: int) -> list[Para]:
+        """All paragraphs of document ``i``, in order."""
+        return [self.para(j) for j in sorted(self.body[i] + self.other[i])]
 
     def column(self, name: str) -> list[Any] | None:
         """An existing documents column as a list (e.g. another stage's), or None."""
@@ -121,62 +177,82 @@ class Batch:
             return self.documents[name].tolist()
         return None
 
-    @cached_property
-    def body(self) -> list[list[Para]]:
-        """Body paragraphs of each document, in order."""
-        return [[p for p in ps if p.role == "body"] for ps in self.paras]
-
-    @cached_property
-    def meta_lines(self) -> list[dict[str, Para]]:
-        """For each document, metadata key -> the `Key: value` line it was read from."""
-        out: list[dict[str, Para]] = []
-        for ps in self.paras:
-            found: dict[str, Para] = {}
-            for p in ps:
-                if p.role == "metadata":
-                    m = _META_KEY.match(p.text)
-                    if m and m.group(2):
-                        found.setdefault(meta_key(m.group(1)), p)
-            out.append(found)
-        return out
+    def meta_line(self, i: int, key: str) -> Para | None:
+        """The `Key: value` metadata line of document ``i`` that gave ``key``, or None."""
+        found = self._meta_lines.get(i)
+        if found is None:
+            found = {}
+            for j in self.other[i]:
+                if self.p_role[j] == "metadata":
+                    kv = split_meta_line(self.p_text[j])
+                    if kv and kv[0] not in found:
+                        found[kv[0]] = self.para(j)
+            self._meta_lines[i] = found
+        return found.get(key)
 
 
-def _group_paragraphs(doc_ids: list[str], paragraphs: pd.DataFrame) -> list[list[Para]]:
-    """Paragraph rows grouped per document (in ``doc_ids`` order), sorted by idx."""
-    groups: dict[str, list[Para]] = {d: [] for d in doc_ids}
-    if len(paragraphs) == 0:
-        return [groups[d] for d in doc_ids]
-    n = len(paragraphs)
-    raw = paragraphs["repeat_of"].tolist() if "repeat_of" in paragraphs.columns else [None] * n
-    repeat = [int(r) if r is not None and present(r) else None for r in raw]
-    rows = zip(
-        paragraphs["doc_id"].astype(str).tolist(),
-        paragraphs["idx"].tolist(),
-        paragraphs["line"].tolist(),
-        paragraphs["role"].tolist(),
-        paragraphs["reason"].tolist(),
-        paragraphs["text"].tolist(),
-        repeat,
-        strict=True,
-    )
-    unsorted = False
-    for doc_id, idx, line, role, reason, text, rep in rows:
-        group = groups.get(doc_id)
-        if group is None:
-            continue
-        if group and group[-1].idx > idx:
-            unsorted = True
-        group.append(
-            Para(
-                int(idx),
-                int(line),
-                str(role),
-                reason if isinstance(reason, str) else "",
-                text if isinstance(text, str) else "",
-                rep,
-            )
-        )
-    if unsorted:
-        for group in groups.values():
-            group.sort(key=lambda p: p.idx)
-    return [groups[d] for d in doc_ids]
+def _in_document_order(paragraphs: pd.DataFrame) -> pd.DataFrame:
+    """The paragraphs with each document's rows together, in idx order."""
+    if len(paragraphs) < 2 or "doc_id" not in paragraphs.columns:
+        return paragraphs
+    ids = paragraphs["doc_id"].tolist()
+    idx = paragraphs["idx"].tolist() if "idx" in paragraphs.columns else None
+    seen: set[Any] = set()
+    prev = object()
+    for k, d in enumerate(ids):
+        if d != prev:
+            if d in seen:
+                break
+            seen.add(d)
+            prev = d
+        elif idx is not None and idx[k] <= idx[k - 1]:
+            break
+    else:
+        return paragraphs
+    keys = ["doc_id", "idx"] if idx is not None else ["doc_id"]
+    return paragraphs.sort_values(keys, kind="stable")
+
+
+def _spans(
+    doc_ids: list[str], p_doc: list[Any], p_idx: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each document, the first and past-the-last row of its paragraphs.
+
+    A run of rows ends where the doc_id changes or idx starts again, so documents
+    that share an id (a table with a repeated id) keep their own paragraphs; the
+    k-th document with an id gets the k-th run of that id. A document without
+    paragraphs gets an empty range.
+    """
+    m = len(p_doc)
+    if m == 0:
+        zeros = np.zeros(len(doc_ids), dtype=np.int64)
+        return zeros, zeros
+    docs = np.asarray([str(d) for d in p_doc], dtype=object)
+    idx = np.asarray(p_idx, dtype=np.int64)
+    breaks = np.flatnonzero((docs[1:] != docs[:-1]) | (idx[1:] <= idx[:-1])) + 1
+    run_starts = np.concatenate(([0], breaks)).tolist()
+    run_ends = np.concatenate((breaks, [m])).tolist()
+    runs: dict[str, list[tuple[int, int]]] = {}
+    for a, b in zip(run_starts, run_ends, strict=True):
+        runs.setdefault(docs[a], []).append((a, b))
+    taken: dict[str, int] = {}
+    starts = np.zeros(len(doc_ids), dtype=np.int64)
+    ends = np.zeros(len(doc_ids), dtype=np.int64)
+    for i, d in enumerate(doc_ids):
+        k = taken.get(d, 0)
+        own = runs.get(d, ())
+        if k < len(own):
+            starts[i], ends[i] = own[k]
+        taken[d] = k + 1
+    return starts, ends
+
+
+def _rows_within(mask: np.ndarray | None, starts: np.ndarray, ends: np.ndarray) -> list[list[int]]:
+    """Per document, the rows in its range where ``mask`` holds."""
+    if mask is None:
+        return [[] for _ in range(len(starts))]
+    rows = np.flatnonzero(mask)
+    lo = np.searchsorted(rows, starts).tolist()
+    hi = np.searchsorted(rows, ends).tolist()
+    flat = rows.tolist()
+    return [flat[a:b] for a, b in zip(lo, hi, strict=True)]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from audit.signals.base import Batch, Evidence, Output, Para, present
+from audit.signals.base import Batch, Evidence, Output, present
 
 MONTHS = {
     "jan": 1,
@@ -44,19 +44,20 @@ _DAY_FIRST = re.compile(
     r"(?P<year>\d{4})\b",
     re.IGNORECASE,
 )
-_TEXT_DATE = re.compile(
-    rf"\b(?:(?P<wd>Mon|Tues?|Wed(?:nes)?|Thu(?:rs?)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?,?\s+)?"
-    rf"(?:(?P<mon>{_MON})[a-z]*\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
-    r"(?P<year>(?:19|20)\d{2})"
-    rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon2>{_MON})[a-z]*\.?,?\s+"
-    r"(?P<year2>(?:19|20)\d{2})"
-    r"|(?P<year3>(?:19|20)\d{2})-(?P<mon3>0[1-9]|1[0-2])-(?P<day3>0[1-9]|[12]\d|3[01]))\b",
+# Dates in running text are found from their year (rare, so cheap to look for),
+# then read backwards (`Monday, June 5, 2023`, `5 June 2023`) or forwards (ISO).
+_BEFORE_YEAR = re.compile(
+    r"(?:\b(?P<wd>Mon|Tues?|Wed(?:nes)?|Thu(?:rs?)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?,?\s+)?"
+    rf"(?:\b(?P<mon>{_MON})[a-z]*\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?"
+    rf"|\b(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon2>{_MON})[a-z]*\.?,?)\s+$",
     re.IGNORECASE,
 )
-_TEXT_WEEKDAY = re.compile(r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b")
+_ISO_AFTER_YEAR = re.compile(r"-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?!\d)")
+_WEEKDAY_BEFORE_DAY = re.compile(r"\b(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)$")
 _URL_DATE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})([-/_]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)"
 )
+_DIGIT = re.compile(r"\d")
 _EPOCH = re.compile(r"\d{10}(?:\d{3})?(?:\.\d+)?")
 # a date before this is not a date for a web document; after it, not one either
 _MIN_YEAR, _MAX_YEAR = 1000, 2999
@@ -183,7 +184,7 @@ def _where(b: Batch, i: int, key: str | None, raw: Any) -> Evidence:
     out: Evidence = {"raw": raw if isinstance(raw, str | int | float) else str(raw)}
     if key:
         out["field"] = key
-        para = b.meta_lines[i].get(key)
+        para = b.meta_line(i, key)
         if para is not None:
             out["line"] = para.line
             out["text"] = para.text.strip()
@@ -271,21 +272,23 @@ def chrome_dates(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
     values: list[str | None] = []
     mismatch: list[list[Evidence]] = []
     ev: list[Evidence | None] = []
-    for ps in b.paras:
+    texts, p_roles, lines, reasons = b.p_text, b.p_role, b.p_line, b.p_reason
+    for rows in b.other:
         found: list[Evidence] = []
         bad: list[Evidence] = []
-        for p in ps:
-            if p.role not in roles or len(p.text) > 60 or not any(c.isdigit() for c in p.text):
+        for j in rows:
+            t = texts[j]
+            if p_roles[j] not in roles or len(t) > 60 or not _DIGIT.search(t):
                 continue
-            d, wd = read_date(p.text, b.settings.dayfirst)
+            d, wd = read_date(t, b.settings.dayfirst)
             if d is None:
                 continue
             item = {
-                "line": p.line,
-                "text": p.text.strip(),
+                "line": lines[j],
+                "text": t.strip(),
                 "date": iso(d),
-                "role": p.role,
-                "reason": p.reason,
+                "role": p_roles[j],
+                "reason": reasons[j],
             }
             found.append(item)
             if wd is not None and wd != d.weekday():
@@ -308,29 +311,72 @@ def _resolve_weekday(name: str, anchor: str | None) -> str | None:
     return (a - dt.timedelta(days=back)).isoformat()
 
 
-def _text_dates_of(body: list[Para]) -> tuple[list[Evidence], list[Evidence], list[str]]:
-    """Explicit dates, weekday/date contradictions and weekday names in body lines."""
+def _weekdays_in(text: str) -> list[str]:
+    """Weekday names in ``text``, found from each `day` and read backwards."""
+    out: list[str] = []
+    i = text.find("day")
+    while i != -1:
+        m = _WEEKDAY_BEFORE_DAY.search(text, max(0, i - 7), i)
+        if m:
+            out.append(m.group(1) + "day")
+        i = text.find("day", i + 3)
+    return out
+
+
+def _years_in(text: str) -> list[int]:
+    """Start offsets of the years 1900-2099 standing alone in ``text`` (str.find is fast)."""
+    out: list[int] = []
+    for prefix in ("19", "20"):
+        i = text.find(prefix)
+        while i != -1:
+            end = i + 4
+            if (
+                text[i + 2 : end].isdigit()
+                and len(text) >= end
+                and not (i and text[i - 1].isdigit())
+                and not text[end : end + 1].isdigit()
+            ):
+                out.append(i)
+            i = text.find(prefix, i + 1)
+    return sorted(out)
+
+
+def _dates_in(text: str) -> list[tuple[str, dt.date, int | None]]:
+    """Full dates in ``text``: (the words, the date, the weekday they name or None)."""
+    out: list[tuple[str, dt.date, int | None]] = []
+    for start in _years_in(text):
+        year, end = int(text[start : start + 4]), start + 4
+        m = _BEFORE_YEAR.search(text, max(0, start - 40), start)
+        if m:
+            month = MONTHS[(m.group("mon") or m.group("mon2"))[:3].lower()]
+            d = _make(year, month, int(m.group("day") or m.group("day2")))
+            if d is not None:
+                out.append((text[m.start() : end], d, _weekday_index(m.group("wd"))))
+            continue
+        iso_m = _ISO_AFTER_YEAR.match(text, end)
+        if iso_m:
+            d = _make(year, int(iso_m.group(1)), int(iso_m.group(2)))
+            if d is not None:
+                out.append((text[start : iso_m.end()], d, None))
+    return out
+
+
+def _text_dates_of(
+    texts: list[str], lines: list[int], rows: list[int]
+) -> tuple[list[Evidence], list[Evidence], list[str]]:
+    """Explicit dates, weekday/date contradictions and weekday names in body rows."""
     dates: list[Evidence] = []
     bad: list[Evidence] = []
     weekdays: list[str] = []
-    for p in body:
-        t = p.text
-        for m in _TEXT_WEEKDAY.finditer(t):
-            weekdays.append(m.group(1))
-        if not any(c.isdigit() for c in t):
+    for j in rows:
+        t = texts[j]
+        if "day" in t:
+            weekdays += _weekdays_in(t)
+        if "19" not in t and "20" not in t:
             continue
-        for m in _TEXT_DATE.finditer(t):
-            if m.group("year"):
-                d = _make(int(m.group("year")), MONTHS[m.group("mon")[:3].lower()], int(m["day"]))
-            elif m.group("year2"):
-                d = _make(int(m["year2"]), MONTHS[m.group("mon2")[:3].lower()], int(m["day2"]))
-            else:
-                d = _make(int(m["year3"]), int(m["mon3"]), int(m["day3"]))
-            if d is None:
-                continue
-            item = {"line": p.line, "text": m.group(0), "date": d.isoformat()}
+        for words, d, wd in _dates_in(t):
+            item = {"line": lines[j], "text": words, "date": d.isoformat()}
             dates.append(item)
-            wd = _weekday_index(m.group("wd"))
             if wd is not None and wd != d.weekday():
                 bad.append({**item, "weekday": WEEKDAYS[wd], "actual": WEEKDAYS[d.weekday()]})
     return dates, bad, weekdays
@@ -347,8 +393,8 @@ def text_dates(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
         "weekday_mismatches": [],
     }
     ev: list[Evidence | None] = []
-    for i, body in enumerate(b.body):
-        dates, bad, weekdays = _text_dates_of(body)
+    for i, rows in enumerate(b.body):
+        dates, bad, weekdays = _text_dates_of(b.p_text, b.p_line, rows)
         bad = chrome_bad[i] + bad
         pub = published[i]
         values = sorted({d["date"] for d in dates})

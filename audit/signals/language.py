@@ -86,7 +86,7 @@ def _script_of(sample: str) -> tuple[str, float]:
     return script, n / total
 
 
-def detect(text: str, sample_chars: int = 1000) -> Detection:
+def detect(text: str, sample_chars: int = 600) -> Detection:
     """Detect the language of ``text`` (an ISO 639-1 code where there is one).
 
     Example:
@@ -101,14 +101,12 @@ def detect(text: str, sample_chars: int = 1000) -> Detection:
     if not profile:
         return Detection(None, 0.0, {})
     words = sample.lower().split()
-    hits: list[str] = []
-    for w in words:
-        if w in profile or (w := w.strip(_PUNCTUATION)) in profile:
-            hits.append(w)
     scores: dict[str, float] = {}
-    for word, n in Counter(hits).items():
-        for lang, weight in profile[word].items():
-            scores[lang] = scores.get(lang, 0.0) + weight * n
+    for word, n in Counter(words).items():
+        owners = profile.get(word) or profile.get(word.strip(_PUNCTUATION))
+        if owners:
+            for lang, weight in owners.items():
+                scores[lang] = scores.get(lang, 0.0) + weight * n
     if not scores:
         return Detection(None, 0.0, {})
     (best, s1), *rest = sorted(scores.items(), key=lambda kv: -kv[1])[:3]
@@ -125,12 +123,16 @@ def language(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
     langs: list[str | None] = []
     conf: list[float] = []
     ev: list[Evidence | None] = []
-    for body in b.body:
-        sample = ""
-        for p in body:
-            sample += p.text + "\n"
-            if len(sample) >= limit:
+    texts = b.p_text
+    for rows in b.body:
+        parts: list[str] = []
+        size = 0
+        for j in rows:
+            parts.append(texts[j])
+            size += len(texts[j])
+            if size >= limit:
                 break
+        sample = "\n".join(parts)
         d = detect(sample, limit)
         langs.append(d.language)
         conf.append(d.confidence)

@@ -2,52 +2,50 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from audit.signals.base import Batch, Evidence, Output, Para, present
 
-_NOT_WORD = re.compile(r"\W+")
-# Mojibake is always made of characters outside ASCII and the common typographic
-# punctuation; a text without any is skipped without asking ftfy (which is slow).
-_UNUSUAL = re.compile(
-    r"[^\x00-\x7f\u00a0\u00b0\u00b7\u00ab\u00bb\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026]"
-)
+# Mojibake is UTF-8 read as a one-byte encoding: its first character is then one of
+# U+0080..U+00FF (Latin-1, cp1252) or Cyrillic (cp1251), whose own UTF-8 encoding
+# starts with one of these bytes. A text without them is not asked of ftfy (slow).
+_SUSPECT_BYTES = (b"\xc2", b"\xc3", b"\xd0", b"\xd1", "\ufffd".encode())
 _REPLACEMENT = "\ufffd"
 
 
-def _norm(text: str) -> str:
-    return _NOT_WORD.sub(" ", text.lower()).strip()
+def _suspect(text: str) -> bool:
+    if text.isascii():
+        return False
+    raw = text.encode("utf-8", "surrogatepass")
+    return any(b in raw for b in _SUSPECT_BYTES)
 
 
-def _words(text: str) -> int:
-    return len(text.split())
+def _repeats(b: Batch, i: int, counts: dict[int, int]) -> list[Evidence]:
+    """Body paragraphs that repeat an earlier paragraph (or the title) of document ``i``.
 
-
-def _repeats(
-    body: list[Para], title: Any, title_line: int | None, use_column: bool
-) -> list[Evidence]:
-    """Body paragraphs that repeat an earlier paragraph (or the title)."""
-    if use_column:
-        by_idx = {p.idx: p.line for p in body}
+    Uses the dedup stage's ``repeat_of`` when there is one, else exact repeats.
+    """
+    texts, lines = b.p_text, b.p_line
+    if b.has_repeat_of:
+        by_idx = {b.p_idx[j]: lines[j] for j in b.other[i] + b.body[i]}
         return [
-            {"line": p.line, "repeats_line": by_idx.get(p.repeat_of), "words": _words(p.text)}
-            for p in body
-            if p.repeat_of is not None
+            {"line": lines[j], "repeats_line": by_idx.get(rep), "words": counts[j]}
+            for j in b.body[i]
+            if (rep := b.p_repeat[j]) is not None
         ]
     seen: dict[str, int | None] = {}
+    title = b.title[i]
     if isinstance(title, str) and title.strip():
-        seen[_norm(title)] = title_line
+        title_line = next((lines[j] for j in b.other[i] if b.p_role[j] == "title"), None)
+        seen[title.strip()] = title_line
     out: list[Evidence] = []
-    for p in body:
-        key = _norm(p.text)
-        if not key:
-            continue
+    for j in b.body[i]:
+        key = texts[j].strip()
         if key in seen:
-            out.append({"line": p.line, "repeats_line": seen[key], "words": _words(p.text)})
-        else:
-            seen[key] = p.line
+            out.append({"line": lines[j], "repeats_line": seen[key], "words": counts[j]})
+        elif key:
+            seen[key] = lines[j]
     return out
 
 
@@ -62,10 +60,11 @@ def word_counts(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
         "_dup_paragraph_fraction": [],
     }
     ev: list[Evidence | None] = []
-    for i, body in enumerate(b.body):
-        title_line = next((p.line for p in b.paras[i] if p.role == "title"), None)
-        stored = sum(_words(p.text) for p in body)
-        repeats = _repeats(body, b.title[i], title_line, b.has_repeat_of)
+    texts = b.p_text
+    for i, rows in enumerate(b.body):
+        counts = {j: len(texts[j].split()) for j in rows}
+        stored = sum(counts.values())
+        repeats = _repeats(b, i, counts)
         dedup = stored - sum(r["words"] for r in repeats)
         claimed = _as_int(b.claimed[i])
         out["word_count"].append(stored)
@@ -73,7 +72,7 @@ def word_counts(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
         out["claimed_word_count"].append(claimed)
         out["word_count_ratio"].append(round(stored / claimed, 4) if claimed else None)
         out["repeated_paragraphs"].append(len(repeats))
-        out["_dup_paragraph_fraction"].append(round(len(repeats) / len(body), 4) if body else 0.0)
+        out["_dup_paragraph_fraction"].append(round(len(repeats) / len(rows), 4) if rows else 0.0)
         if claimed is None:
             ev.append(None)
             continue
@@ -84,7 +83,11 @@ def word_counts(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
             "repeated_paragraphs": repeats,
         }
         line = next(
-            (p.line for p in b.paras[i] if p.role == "metadata" and p.text.strip() == str(claimed)),
+            (
+                b.p_line[j]
+                for j in b.other[i]
+                if b.p_role[j] == "metadata" and texts[j].strip() == str(claimed)
+            ),
             None,
         )
         if line is not None:
@@ -106,24 +109,31 @@ def boilerplate(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
     """Chrome lines (navigation, widgets, buttons, related links) kept in the text."""
     roles = set(b.settings.boilerplate_roles)
     exempt = set(b.settings.boilerplate_exempt_reasons)
+    texts, p_roles, reasons = b.p_text, b.p_role, b.p_reason
     lines_col: list[int] = []
     ratio_col: list[float] = []
     ev: list[Evidence | None] = []
-    for i, ps in enumerate(b.paras):
-        chrome = [p for p in ps if p.role in roles and p.reason not in exempt]
-        chrome_chars = sum(len(p.text.strip()) for p in chrome)
-        body_chars = sum(len(p.text.strip()) for p in b.body[i])
-        total = chrome_chars + body_chars
-        lines_col.append(len(chrome))
-        ratio_col.append(round(chrome_chars / total, 4) if total else 0.0)
+    for i, rows in enumerate(b.other):
+        chrome = [j for j in rows if p_roles[j] in roles and reasons[j] not in exempt]
         if not chrome:
+            lines_col.append(0)
+            ratio_col.append(0.0)
             ev.append(None)
             continue
+        chrome_chars = sum([len(texts[j].strip()) for j in chrome])
+        body_chars = sum([len(texts[j]) for j in b.body[i]])
+        lines_col.append(len(chrome))
+        ratio_col.append(round(chrome_chars / (chrome_chars + body_chars), 4))
         ev.append(
             {
                 "lines": [
-                    {"line": p.line, "text": p.text.strip(), "role": p.role, "reason": p.reason}
-                    for p in chrome
+                    {
+                        "line": b.p_line[j],
+                        "text": texts[j].strip(),
+                        "role": p_roles[j],
+                        "reason": reasons[j],
+                    }
+                    for j in chrome
                 ],
                 "chrome_chars": chrome_chars,
                 "body_chars": body_chars,
@@ -152,39 +162,39 @@ def ends_sentence(text: str, sentence_end: str, closing_quotes: str) -> bool:
     return bool(t) and t[-1] in sentence_end
 
 
-def _ending(p: Para) -> Evidence:
-    t = p.text.strip()
-    return {"line": p.line, "ending": t[-80:] if len(t) > 80 else t}
+def _ending(b: Batch, j: int) -> Evidence:
+    t = b.p_text[j].strip()
+    return {"line": b.p_line[j], "ending": t[-80:]}
 
 
 def truncation(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
     """Whether the body, and the summary if there is one, end mid-sentence."""
     s = b.settings
+    texts = b.p_text
     body_col: list[bool | None] = []
     summary_col: list[bool | None] = []
     ev: list[Evidence | None] = []
-    for i, ps in enumerate(b.paras):
+    for i, rows in enumerate(b.body):
         e: Evidence = {}
-        body = b.body[i]
-        if body:
-            cut = not ends_sentence(body[-1].text, s.sentence_end, s.closing_quotes)
+        if rows:
+            cut = not ends_sentence(texts[rows[-1]], s.sentence_end, s.closing_quotes)
             body_col.append(cut)
             if cut:
-                e["body"] = _ending(body[-1])
+                e["body"] = _ending(b, rows[-1])
         else:
             body_col.append(None)
-        summary = [p for p in ps if p.role == "summary"]
-        if summary and _words(summary[0].text) <= 3 and len(summary) > 1:
+        summary = [j for j in b.other[i] if b.p_role[j] == "summary"]
+        if len(summary) > 1 and len(texts[summary[0]].split()) <= 3:
             summary = summary[1:]  # the section's heading line
         cut_summary: bool | None = None
-        if summary and _words(summary[-1].text) > 3:
-            cut_summary = not ends_sentence(summary[-1].text, s.sentence_end, s.closing_quotes)
+        if summary and len(texts[summary[-1]].split()) > 3:
+            cut_summary = not ends_sentence(texts[summary[-1]], s.sentence_end, s.closing_quotes)
             if cut_summary:
-                e["summary"] = _ending(summary[-1])
+                e["summary"] = _ending(b, summary[-1])
         else:
             for key in s.summary_keys:
                 value = b.meta[i].get(key)
-                if isinstance(value, str) and _words(value) > 3:
+                if isinstance(value, str) and len(value.split()) > 3:
                     cut_summary = not ends_sentence(value, s.sentence_end, s.closing_quotes)
                     if cut_summary:
                         e["summary"] = {"field": key, "ending": value.strip()[-80:]}
@@ -201,22 +211,19 @@ def mojibake(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
     flags: list[bool] = []
     ev: list[Evidence | None] = []
     for i, text in enumerate(b.text):
-        if text.isascii() or not _UNUSUAL.search(text):
+        if not _suspect(text):
             flags.append(False)
             ev.append(None)
             continue
-        bad = _bad_lines(b.paras[i] or _as_paras(text))
+        paras = b.paras(i) or [
+            Para(n, n + 1, "body", "", line, None)
+            for n, line in enumerate(text.split("\n"))
+            if line.strip()
+        ]
+        bad = _bad_lines(paras)
         flags.append(bool(bad))
         ev.append({"lines": bad[:20], "n_lines": len(bad)} if bad else None)
     return Output({"mojibake": flags}, {"mojibake": ev})
-
-
-def _as_paras(text: str) -> list[Para]:
-    return [
-        Para(n, n + 1, "body", "", line, None)
-        for n, line in enumerate(text.split("\n"))
-        if line.strip()
-    ]
 
 
 def _bad_lines(paras: list[Para]) -> list[Evidence]:
@@ -226,7 +233,7 @@ def _bad_lines(paras: list[Para]) -> list[Evidence]:
     out: list[Evidence] = []
     for p in paras:
         t = p.text
-        if not _UNUSUAL.search(t):
+        if not _suspect(t):
             continue
         if _REPLACEMENT in t:
             out.append({"line": p.line, "text": t.strip()[:200], "reason": "replacement_character"})

@@ -243,7 +243,7 @@ def _bad_lines(paras: list[Para]) -> list[Evidence]:
                     "line": p.line,
                     "text": t.strip()[:200],
                     "reason": "mojibake",
-                    "fixed": ftfy.fix_text(t).strip()[:200],
+                    "fixed": ftfy.fix_text(t, uncurl_quotes=False).strip()[:200],
                 }
             )
     return out

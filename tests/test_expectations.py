@@ -326,6 +326,7 @@ def test_interop_plain_great_expectations_validates_the_shipped_suites() -> None
         "future_days": [-100.0, -50.0],
         "update_lag_days": [1.0, 0.0],
         "url_published_delta_days": [0.0, None],
+        "html_dates_agree": [True, None],
         "weekday_mismatches": [0.0, 0.0],
         "text_date_lead_days": [None, -3.0],
         "word_count": [400.0, 250.0],

@@ -220,6 +220,15 @@ def test_text_naming_dates_long_after_publication() -> None:
     assert row["text_date_lead_days"] == (dt.date(2024, 3, 3) - dt.date(2021, 1, 1)).days
 
 
+def test_html_page_dates_that_disagree() -> None:
+    html = {"html_dates": {"jsonld_published": "2024-03-01", "url_date": "2024-03-09"}}
+    row = signals_of(chunk_of(BODY, meta=html))
+    assert (row["html_dates_agree"], row["html_dates_max_diff_days"]) == (False, 8.0)
+    ev = row["evidence"]["date_inconsistent"]["html_dates"]
+    assert ev["disagreements"][0]["sources"] == ["jsonld_published", "url_date"]
+    assert signals_of(chunk_of(BODY))["html_dates_agree"] is None
+
+
 # --- word counts -----------------------------------------------------------------
 
 

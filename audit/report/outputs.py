@@ -8,7 +8,7 @@ from typing import Any
 
 from audit.model import Corpus
 from audit.report.files import atomic_write_lines, atomic_write_text, dumps, refresh_latest
-from audit.report.html import write_report
+from audit.report.html import read_history, write_report
 from audit.report.junit import write_junit
 from audit.report.summary import write_summary
 
@@ -23,7 +23,7 @@ def write_run(out: Path, results: dict[str, Any], corpus: Corpus) -> Path:
     atomic_write_lines(run_dir / "quarantined.jsonl", quarantined)
     write_junit(results, run_dir / "junit.xml")
     write_summary(results, run_dir / "summary.md")
-    write_report(results, run_dir / "report.html")
+    write_report(results, run_dir / "report.html", read_history(out))
     refresh_latest(run_dir)
     return run_dir
 

@@ -213,9 +213,7 @@ def _in_document_order(paragraphs: pd.DataFrame) -> pd.DataFrame:
     return paragraphs.sort_values(keys, kind="stable")
 
 
-def _spans(
-    doc_ids: list[str], p_doc: list[Any], p_idx: list[int]
-) -> tuple[np.ndarray, np.ndarray]:
+def _spans(doc_ids: list[str], p_doc: list[Any], p_idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """For each document, the first and past-the-last row of its paragraphs.
 
     A run of rows ends where the doc_id changes or idx starts again, so documents

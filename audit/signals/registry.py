@@ -9,6 +9,7 @@ expectations stage can validate it, and reference it from a suite.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -16,7 +17,16 @@ import pandas as pd
 from audit.config import Settings
 from audit.model import Chunk
 from audit.signals import dates, language, text
-from audit.signals.base import Batch, Evidence, Signal
+from audit.signals.base import Batch, Evidence, Output, Signal
+from audit.signals.html_dates import html_date_columns
+
+
+def html_dates(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
+    """Whether the publication dates a saved HTML page states agree with each other."""
+    metas: list[dict[str, Any] | None] = list(b.meta)
+    columns, evidence = html_date_columns(metas, b.settings.html_date_tolerance_days)
+    return Output(columns, {"date_inconsistent": evidence})
+
 
 SIGNALS: tuple[Signal, ...] = (
     Signal(
@@ -52,6 +62,11 @@ SIGNALS: tuple[Signal, ...] = (
             "updated_date",
             "last_read_date",
         ),
+    ),
+    Signal(
+        "html_dates",
+        html_dates,
+        provides=("html_dates_max_diff_days", "html_dates_agree", "html_dates_n_sources"),
     ),
     Signal(
         "word_counts",
@@ -92,6 +107,9 @@ SIGNAL_TYPES: dict[str, str] = {
     "text_date_lead_days": "number",
     "weekday_mismatches": "number",
     "url_published_delta_days": "number",
+    "html_dates_max_diff_days": "number",
+    "html_dates_agree": "bool",
+    "html_dates_n_sources": "number",
     "update_lag_days": "number",
     "future_days": "number",
     "word_count": "number",

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from audit.config import ConfigError
 from audit.model import ExpectationOutcome, Finding, Severity
 from audit.signals.registry import SIGNAL_TYPES
 
@@ -51,7 +52,7 @@ _COLUMN_KWARGS = ("column", "column_A", "column_B")
 _MIN_DATE, _MAX_DATE = "1678-01-01", "2261-12-31"
 
 
-class SuiteError(ValueError):
+class SuiteError(ConfigError):
     """A suite that cannot be used; the run stops with exit 2 and this one-line message."""
 
 
@@ -398,6 +399,7 @@ def validate(
     suites: Sequence[ExpectationSuite],
     run_dir: Path | None = None,
     parameters: Mapping[str, Any] | None = None,
+    gx_results: list[dict[str, Any]] | None = None,
 ) -> tuple[list[ExpectationOutcome], list[Finding]]:
     """Validate the signals table with every suite; one finding per failing document and check.
 
@@ -416,6 +418,8 @@ def validate(
         run_dir: where to write ``gx_validation.json`` (GX's own result JSON, a
             list with one result per suite); None writes nothing.
         parameters: values for ``$PARAMETER`` references (see :func:`suite_parameters`).
+        gx_results: a list to append GX's result JSON to (one per suite), for a caller
+            that writes the run folder later (see :func:`write_gx_validation`).
 
     Returns:
         One outcome per expectation (in suite order) and the findings.
@@ -425,7 +429,7 @@ def validate(
             expectation cannot be evaluated (its message names it).
     """
     with _no_gc():
-        return _validate(signals, suites, run_dir, parameters)
+        return _validate(signals, suites, run_dir, parameters, gx_results)
 
 
 def _validate(
@@ -433,6 +437,7 @@ def _validate(
     suites: Sequence[ExpectationSuite],
     run_dir: Path | None,
     parameters: Mapping[str, Any] | None,
+    gx_results: list[dict[str, Any]] | None,
 ) -> tuple[list[ExpectationOutcome], list[Finding]]:
     from great_expectations.core.expectation_suite import ExpectationSuite
 
@@ -467,7 +472,7 @@ def _validate(
             result = batch.validate(
                 copy, result_format=RESULT_FORMAT, expectation_parameters=params
             )
-            if run_dir is not None:
+            if run_dir is not None or gx_results is not None:
                 raw_results.append(result.to_json_dict())
             ids = [str(getattr(r.expectation_config, "id", None)) for r in result.results]
             for key, res in sorted(
@@ -498,12 +503,19 @@ def _validate(
         _finding(doc_id, check, [specs[n] for n in ns], rows)
         for (doc_id, check), ns in failed.items()
     ]
+    if gx_results is not None:
+        gx_results.extend(raw_results)
     if run_dir is not None:
-        Path(run_dir).mkdir(parents=True, exist_ok=True)
-        (Path(run_dir) / "gx_validation.json").write_text(
-            json.dumps(raw_results, indent=1, default=str), encoding="utf-8"
-        )
+        write_gx_validation(Path(run_dir), raw_results)
     return outcomes, findings
+
+
+def write_gx_validation(run_dir: Path, gx_results: list[dict[str, Any]]) -> Path:
+    """Write GX's validation results (one per suite) to ``run_dir/gx_validation.json``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "gx_validation.json"
+    path.write_text(json.dumps(gx_results, indent=1, default=str), encoding="utf-8")
+    return path
 
 
 def _raise_on_error(spec: _Spec, res: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from audit.config import Settings
+from audit.config import ConfigError, Settings
 from audit.expectations import (
     SuiteError,
     load_suites,
@@ -18,6 +18,7 @@ from audit.expectations import (
     resolve_suites,
     suite_parameters,
     validate,
+    write_gx_validation,
 )
 from audit.model import Check, Chunk, Severity
 from audit.signals import compute_signals
@@ -140,6 +141,10 @@ def test_invalid_expectations_stop_with_one_line(
     assert "\n" not in str(err.value)
 
 
+def test_a_suite_error_is_a_config_error_for_exit_2() -> None:
+    assert issubclass(SuiteError, ConfigError)
+
+
 def test_unusable_files_and_folders(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{oops")
     with pytest.raises(SuiteError, match="not valid JSON"):
@@ -257,6 +262,11 @@ def test_failures_become_findings_on_exactly_the_failing_documents(tmp_path: Pat
     assert merged.evidence["remedy"] == "fix date_inconsistent"
     written = json.loads((tmp_path / "gx_validation.json").read_text())
     assert len(written) == 1 and written[0]["success"] is False
+    kept: list[dict[str, Any]] = []
+    validate(table, load_suites(folder), None, suite_parameters(), gx_results=kept)
+    assert len(kept) == 1 and len(kept[0]["results"]) == 5
+    later = write_gx_validation(tmp_path / "run", kept)
+    assert json.loads(later.read_text())[0]["results"][0]["expectation_config"]["meta"]
 
 
 def test_language_parameter_and_row_condition() -> None:

@@ -122,7 +122,7 @@ class SignalSettings:
     boilerplate_exempt_reasons: tuple[str, ...] = ("similar_readings",)
     sentence_end: str = ".!?。！？)]"  # a text ending with one of these is complete
     closing_quotes: str = "\"'”’»"  # skipped before looking for the sentence end
-    language_sample_chars: int = 600  # body characters the language detector reads
+    language_sample_chars: int = 400  # body characters the language detector reads
     html_date_tolerance_days: float = 1.0  # page dates further apart are date_inconsistent
 
 

@@ -26,9 +26,6 @@ from audit.config import SignalSettings
 
 Evidence = dict[str, Any]
 
-_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz _-")
-
-
 class Para(NamedTuple):
     """One paragraph (non-blank line) of a document, in the fields signals use."""
 
@@ -67,23 +64,6 @@ def meta_key(key: str) -> str:
         'last_read'
     """
     return "_".join(key.strip().lower().replace("-", " ").split())
-
-
-def split_meta_line(text: str) -> tuple[str, str] | None:
-    """A `Key: value` line as (normalized key, value), or None.
-
-    Example:
-        >>> split_meta_line("Last Read: 2022/10/05 07:30")
-        ('last_read', '2022/10/05 07:30')
-    """
-    colon = text.find(":")
-    if colon < 1 or colon > 40:
-        return None
-    key = text[:colon].strip().lower()
-    value = text[colon + 1 :].strip()
-    if not key or not value or not key[0].isalpha() or not set(key) <= _KEY_CHARS:
-        return None
-    return meta_key(key), value
 
 
 def present(value: Any) -> bool:
@@ -154,7 +134,7 @@ class Batch:
         self.other: list[list[int]] = _rows_within(
             None if is_body is None else ~is_body, starts, ends
         )
-        self._meta_lines: dict[int, dict[str, Para]] = {}
+        self._meta_lines: dict[int, dict[str, tuple[int, str]]] = {}
 
     def para(self, j: int) -> Para:
         """Paragraph row ``j`` as a :class:`Para`."""
@@ -177,16 +157,19 @@ class Batch:
             return self.documents[name].tolist()
         return None
 
-    def meta_line(self, i: int, key: str) -> Para | None:
-        """The `Key: value` metadata line of document ``i`` that gave ``key``, or None."""
+    def meta_line(self, i: int, key: str) -> tuple[int, str] | None:
+        """(line number, text) of the `Key: value` metadata line of document ``i`` that
+        gave ``key``, or None."""
         found = self._meta_lines.get(i)
         if found is None:
             found = {}
+            texts, roles = self.p_text, self.p_role
             for j in self.other[i]:
-                if self.p_role[j] == "metadata":
-                    kv = split_meta_line(self.p_text[j])
-                    if kv and kv[0] not in found:
-                        found[kv[0]] = self.para(j)
+                if roles[j] == "metadata":
+                    t = texts[j]
+                    colon = t.find(":")
+                    if 0 < colon <= 40:
+                        found.setdefault(meta_key(t[:colon]), (self.p_line[j], t.strip()))
             self._meta_lines[i] = found
         return found.get(key)
 

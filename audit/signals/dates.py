@@ -171,91 +171,83 @@ def _days(a: str | None, b: str | None) -> int | None:
     return (dt.date.fromisoformat(a) - dt.date.fromisoformat(b)).days
 
 
-def _field(b: Batch, i: int, keys: tuple[str, ...]) -> tuple[str, Any] | None:
-    meta = b.meta[i]
-    for key in keys:
-        value = meta.get(key)
-        if present(value):
-            return key, value
-    return None
-
-
 def _where(b: Batch, i: int, key: str | None, raw: Any) -> Evidence:
     out: Evidence = {"raw": raw if isinstance(raw, str | int | float) else str(raw)}
     if key:
         out["field"] = key
-        para = b.meta_line(i, key)
-        if para is not None:
-            out["line"] = para.line
-            out["text"] = para.text.strip()
+        where = b.meta_line(i, key)
+        if where is not None:
+            out["line"], out["text"] = where
     return out
+
+
+_KINDS = ("published", "created", "updated", "last_read")
+
+
+def _key_ranks(s: Any) -> dict[str, tuple[int, int]]:
+    """Metadata key -> (kind number, rank among that kind's keys): earlier keys win."""
+    ranks: dict[str, tuple[int, int]] = {}
+    for kind, keys in enumerate(
+        (s.published_keys, s.created_keys, s.updated_keys, s.last_read_keys)
+    ):
+        for rank, key in enumerate(keys):
+            ranks.setdefault(key, (kind, rank))
+    return ranks
 
 
 def record_dates(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
     """Publication date from the metadata (else the URL), URL, created, updated, last read."""
     s = b.settings
-    out: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "published_date",
-            "published_source",
-            "url_date",
-            "created_date",
-            "updated_date",
-            "last_read_date",
-        )
-    }
+    ranks = _key_ranks(s)
+    names = ("published_date", "created_date", "updated_date", "last_read_date")
+    out: dict[str, list[Any]] = {n: [] for n in (*names, "published_source", "url_date")}
     ev_dates: list[Evidence | None] = []
     ev_missing: list[Evidence | None] = []
     for i in range(b.n):
+        meta = b.meta[i]
+        # per kind, the metadata fields that may hold it, best first
+        fields: list[list[tuple[int, str, Any]]] = [[], [], [], []]
+        for key, value in meta.items():
+            r = ranks.get(key)
+            if r is not None and present(value):
+                fields[r[0]].append((r[1], key, value))
+        raw_published = b.published[i]
+        if present(raw_published):
+            # the reader's or parser's `published`; point at the field it came from
+            origin = next((f[1] for f in sorted(fields[0]) if f[2] == raw_published), "")
+            fields[0].insert(0, (-1, origin, raw_published))
         ev: Evidence = {}
         unread: list[Evidence] = []
-        published: dt.date | None = None
-        source = None
-        candidates: list[tuple[str | None, Any]] = []
-        if present(b.published[i]):
-            candidates.append((None, b.published[i]))
-        found = _field(b, i, s.published_keys)
-        if found:
-            candidates.append(found)
-        for key, raw in candidates:
-            d = to_date(raw, s.dayfirst)
-            if d is None:
-                unread.append(_where(b, i, key, raw))
-                continue
-            published, source = d, "metadata"
-            if key is None:
-                # the reader's or parser's `published`: point at the line it came from
-                key = next((k for k in s.published_keys if b.meta[i].get(k) == raw), None)
-            ev["published"] = {"value": iso(d), **_where(b, i, key, raw)}
-            break
-        url = b.url[i] if present(b.url[i]) else b.meta[i].get("url")
+        days: list[dt.date | None] = [None, None, None, None]
+        for kind, found in enumerate(fields):
+            for _, key, raw in sorted(found, key=lambda f: f[0]):
+                d = to_date(raw, s.dayfirst)
+                if d is None:
+                    unread.append(_where(b, i, key or None, raw))
+                    continue
+                days[kind] = d
+                ev[_KINDS[kind]] = {"value": d.isoformat(), **_where(b, i, key or None, raw)}
+                break
+        for name, d in zip(names, days, strict=True):
+            out[name].append(iso(d))
+        url = b.url[i] if present(b.url[i]) else meta.get("url")
         ud = url_date(url)
+        out["url_date"].append(iso(ud))
         if ud is not None:
             ev["url_date"] = {"value": iso(ud), "url": url}
-        if published is None and ud is not None:
-            published, source = ud, "url"
-        out["published_date"].append(iso(published))
-        out["published_source"].append(source)
-        out["url_date"].append(iso(ud))
-        for name, keys in (
-            ("created", s.created_keys),
-            ("updated", s.updated_keys),
-            ("last_read", s.last_read_keys),
-        ):
-            found = _field(b, i, keys)
-            d = to_date(found[1], s.dayfirst) if found else None
-            if found and d is None:
-                unread.append(_where(b, i, found[0], found[1]))
-            elif found:
-                ev[name] = {"value": iso(d), **_where(b, i, found[0], found[1])}
-            out[f"{name}_date"].append(iso(d))
+        if days[0] is not None:
+            out["published_source"].append("metadata")
+        elif ud is not None:
+            out["published_source"].append("url")
+            out["published_date"][-1] = iso(ud)
+        else:
+            out["published_source"].append(None)
         if unread:
             ev["unreadable"] = unread
         ev_dates.append(ev or None)
-        if published is None:
+        if days[0] is None and ud is None:
             miss: Evidence = {
-                "looked_for": ["published", *s.published_keys, "a date in the URL"],
+                "looked_for": [*dict.fromkeys(("published", *s.published_keys)), "the URL"],
                 "url": url if present(url) else None,
             }
             if unread:

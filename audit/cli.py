@@ -194,9 +194,11 @@ def _print_text(results: dict[str, Any], run_dir: str | None) -> None:
 
 def _mount() -> None:
     """Commands that live beside the stage they belong to."""
+    from audit.index.cli import index_app
     from audit.report.cli import report_command
 
     app.command("report")(report_command)
+    app.add_typer(index_app, name="index")
 
 
 _mount()

@@ -143,6 +143,31 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class GateSettings:
+    """The ingestion gate, the corpus index and the run history (docs/index.md, docs/ci.md)."""
+
+    index_duplicate_severity: str = "error"  # severity of index_duplicate findings
+    index_timeout_s: float = 30.0  # how long an admit waits for another run's admit
+    index_lock_ttl_s: float = 600.0  # Redis: a crashed admitter's lock expires after this
+    history_baseline_runs: int = 10  # passing runs the baseline is drawn from
+    summary_max_documents: int = 20  # quarantined documents listed in summary.md
+
+    def __post_init__(self) -> None:
+        """Reject values the gate cannot use."""
+        if self.index_duplicate_severity not in ("error", "warning", "info"):
+            raise ConfigError(
+                "setting 'gate.index_duplicate_severity' must be error, warning or info, "
+                f"not {self.index_duplicate_severity!r}"
+            )
+        for name in ("index_timeout_s", "index_lock_ttl_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"setting 'gate.{name}' must be positive")
+        for name in ("history_baseline_runs", "summary_max_documents"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"setting 'gate.{name}' must be at least 1")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything one run needs to know.
 
@@ -168,6 +193,7 @@ class Settings:
     dedup: DedupSettings = field(default_factory=DedupSettings)
     signals: SignalSettings = field(default_factory=SignalSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    gate: GateSettings = field(default_factory=GateSettings)
 
     @classmethod
     def load(

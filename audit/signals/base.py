@@ -26,6 +26,7 @@ from audit.config import SignalSettings
 
 Evidence = dict[str, Any]
 
+
 class Para(NamedTuple):
     """One paragraph (non-blank line) of a document, in the fields signals use."""
 

@@ -104,3 +104,9 @@ def assert_control_audited(run: Audited, doc_id: str = "control.txt") -> None:
     assert doc["verdict"] != "quarantine", doc["findings"]
     assert not run.checks(doc_id) & {"unreadable_input", "resource_limit", "mojibake"}
     assert [p["role"] for p in doc["paragraphs"]].count("body") == 2
+
+
+def assert_read(run: Audited, doc_id: str) -> None:
+    """A document was read and parsed (whatever the checks then found in it)."""
+    assert not run.checks(doc_id) & {"unreadable_input", "resource_limit"}, doc_id
+    assert run.docs[doc_id]["paragraphs"], doc_id

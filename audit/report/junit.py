@@ -22,6 +22,7 @@ replaces ``path`` when complete.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -72,6 +73,11 @@ def _describe(finding: Mapping[str, Any]) -> str:
 _UNREAD = frozenset({Check.UNREADABLE_INPUT.value, Check.RESOURCE_LIMIT.value})
 
 
+@functools.cache
+def _quarantines(severity: Any, fail_on: str) -> bool:
+    return quarantines(str(severity), fail_on)
+
+
 class _Doc:
     """What every testcase of one document shares, worked out once per document."""
 
@@ -98,8 +104,8 @@ class _Case:
     def __init__(self, doc: _Doc, check: str, fail_on: str, has_index: bool) -> None:
         self.doc = doc
         found = doc.by_check.get(check, [])
-        self.failing = [f for f in found if quarantines(str(f.get("severity")), fail_on)]
-        self.others = [f for f in found if not quarantines(str(f.get("severity")), fail_on)]
+        self.failing = [f for f in found if _quarantines(f.get("severity"), fail_on)]
+        self.others = [f for f in found if not _quarantines(f.get("severity"), fail_on)]
         self.skip_reason: str | None = None
         if not found:
             if doc.unreadable and check not in _UNREAD:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,49 @@ from audit.report.junit import write_junit
 from audit.report.summary import write_summary
 
 
-def write_run(out: Path, results: dict[str, Any], corpus: Corpus) -> Path:
-    """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder."""
+def write_run(
+    out: Path,
+    results: dict[str, Any],
+    corpus: Corpus,
+    extra: Sequence[Callable[[Path], object]] = (),
+) -> Path:
+    """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder.
+
+    ``extra`` writers (e.g. the GX validation result) get the run folder before
+    ``latest/`` is refreshed, so both hold the same files.
+    """
     run_dir = claim_run_dir(out, results["run"])
+    with paused_gc():
+        _write_files(out, run_dir, results, corpus, extra)
+    refresh_latest(run_dir)
+    append_history(out, history_entry(results))
+    return run_dir
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the writers make many small objects.
+
+    With a large batch in memory every full collection walks millions of live
+    objects; the writers build no cycles (measured: junit.xml for 100,000
+    documents, 14 s of CPU with the collector on, 6 s with it paused).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _write_files(
+    out: Path,
+    run_dir: Path,
+    results: dict[str, Any],
+    corpus: Corpus,
+    extra: Sequence[Callable[[Path], object]],
+) -> None:
     atomic_write_text(run_dir / "results.json", dumps(results))
     accepted, quarantined = _split(results, corpus)
     atomic_write_lines(run_dir / "accepted.jsonl", accepted)
@@ -34,9 +76,8 @@ def write_run(out: Path, results: dict[str, Any], corpus: Corpus) -> Path:
         baseline_runs=gate.get("history_baseline_runs", 10),
     )
     write_report(results, run_dir / "report.html", history)
-    refresh_latest(run_dir)
-    append_history(out, history_entry(results))
-    return run_dir
+    for writer in extra:
+        writer(run_dir)
 
 
 def claim_run_dir(out: Path, run: dict[str, Any]) -> Path:

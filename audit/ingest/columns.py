@@ -59,10 +59,19 @@ class ColumnMap:
     ) -> None:
         self.configured = dict(configured or {})
         self.html = html or HtmlSettings()
+        self._resolved: dict[tuple[str, ...], dict[str, str]] = {}
 
     def resolve(self, names: Iterable[str]) -> dict[str, str]:
         """Our field -> the column that holds it, for the columns present."""
-        present = list(names)
+        present = tuple(names)
+        known = self._resolved.get(present)
+        if known is None:
+            known = self._resolve(present)
+            if len(self._resolved) < 1000:  # rows of one table mostly share their keys
+                self._resolved[present] = known
+        return dict(known)
+
+    def _resolve(self, present: tuple[str, ...]) -> dict[str, str]:
         lower = {n.lower(): n for n in present}
         out: dict[str, str] = {}
         for field, aliases in ALIASES.items():

@@ -50,8 +50,8 @@ class DedupSettings:
     lsh_recall_weight: float = 0.9  # weight of false negatives in the optimizer (1 - it: of FPs)
     # verification: a pair is a copy if Jaccard >= min_jaccard, or if the smaller body has
     # at least min_containment_shingles shingles and is contained >= min_containment
-    min_jaccard: float = 0.5
-    min_containment: float = 0.8
+    min_jaccard: float = 0.3
+    min_containment: float = 0.6
     min_containment_shingles: int = 20
     verify_slack: float = 0.1  # MinHash estimates this far below a threshold still get checked
     max_passages: int = 5  # shared passages listed per pair
@@ -61,8 +61,7 @@ class DedupSettings:
     min_paragraph_words: int = 5  # shorter paragraphs are not compared as near repeats
     min_repeat_words: int = 3  # shorter paragraphs are not compared at all
     # per-source templates
-    template_min_docs: int = 3  # a paragraph in this many docs of one source can be a template
-    template_max_share: float = 0.5  # ... in docs where recurring text is at most this share
+    template_min_docs: int = 3  # a paragraph in this many different stories of one source
     # credited syndication
     credit_files: tuple[str, ...] = ()  # extra agency/credit files (TOML), read before ours
     # severities of the findings

@@ -157,7 +157,7 @@ def _credited_counts(b: _Batch, rows: list[int] | None = None) -> dict[int, int]
 
 
 def _apply_templates(b: _Batch, docs: pd.DataFrame, settings: DedupSettings) -> list[Any]:
-    found = find_templates(b.ids, b.outlets, _column(docs, "body_paragraphs"), settings)
+    found = find_templates(b.ids, b.outlets, _column(docs, "body_paragraphs"), b.texts, settings)
     if found.spans:
         rows = sorted(found.spans)
         new_texts = [blank(b.texts[r], found.spans[r]) for r in rows]
@@ -255,10 +255,7 @@ def deduplicate(
     template_paragraphs, template_groups = _apply_templates(b, docs, settings)
     eligible = (b.shingles > 0) & ~np.asarray(is_empty(b.sig), dtype=bool)
     credited = _credited_counts(b)
-    order = sorted(
-        range(n),
-        key=lambda r: (b.dates[r], -credited.get(r, 0), -int(b.words[r]), b.ids[r], r),
-    )
+    order = sorted(range(n), key=lambda r: _priority(b, credited, r))
     # exact groups, in canonical order; the first member of each is its representative
     groups: dict[int, list[int]] = {}
     for r in order:
@@ -341,30 +338,41 @@ def _histogram(sizes: list[int]) -> dict[str, int]:
     return out
 
 
+def _priority(b: _Batch, credited: dict[int, int], r: int) -> tuple[str, int, int, int, str, int]:
+    """Canonical order: earliest published, most credited, crediting no one, longest, id."""
+    return (
+        b.dates[r],
+        -credited.get(r, 0),
+        1 if b.credited[r] else 0,
+        -int(b.words[r]),
+        b.ids[r],
+        r,
+    )
+
+
 def _canonical(b: _Batch, seed: int, rows: list[int], v: _Verifier) -> tuple[int, str]:
     """The member that should be canonical, and why; ``seed`` unless the switch verifies."""
     credited = _credited_counts(b, rows)
-
-    def key(r: int) -> tuple[str, int, int, str, int]:
-        return (b.dates[r], -credited.get(r, 0), -int(b.words[r]), b.ids[r], r)
-
-    best = min(rows, key=key)
+    ranked = sorted(rows, key=lambda r: _priority(b, credited, r))
+    best = ranked[0]
     if best != seed and b.digests[best] != b.digests[seed]:
         for r in rows:
             if r != best and b.digests[r] != b.digests[best] and not v.verify(best, r)[0]:
                 best = seed
                 break
-    others = [r for r in rows if r != best]
-    reason = "first by id"
-    if b.dates[best] != _NO_DATE and all(b.dates[best] < b.dates[r] for r in others):
-        reason = f"earliest published ({b.dates[best]})"
-    elif credited.get(best, 0) and all(credited.get(best, 0) > credited.get(r, 0) for r in others):
-        reason = f"credited by {credited[best]} other member(s)"
-    elif all(b.words[best] > b.words[r] for r in others):
-        reason = "longest body"
-    if best != min(rows, key=key):
-        reason = "the earliest-ordered member every other member verifies against"
-    return best, reason
+    if best != ranked[0]:
+        return best, "the first in canonical order that every other member verifies against"
+    mine = _priority(b, credited, best)
+    runner = _priority(b, credited, ranked[1])
+    if mine[0] != runner[0]:
+        return best, f"earliest published ({b.dates[best]})"
+    if mine[1] != runner[1]:
+        return best, f"its origin is credited by {credited[best]} other member(s)"
+    if mine[2] != runner[2]:
+        return best, "credits no other origin"
+    if mine[3] != runner[3]:
+        return best, f"longest body ({int(b.words[best])} words)"
+    return best, "first by document id"
 
 
 def _body_span(text: str) -> list[int]:

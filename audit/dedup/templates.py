@@ -2,11 +2,11 @@
 
 A body paragraph whose normalized text recurs in at least ``template_min_docs``
 documents of one source (the domain, else the input source) is that source's
-template ("Follow us on ...", a standing disclaimer), provided it recurs in at
-least that many documents where recurring text is a minority of the body (at
-most ``template_max_share`` of its characters). The proviso keeps a story the
-source published three times from being taken for its template: there, every
-paragraph recurs.
+template ("Follow us on ...", a standing disclaimer) when those documents are
+different stories: at least ``template_min_docs`` of them must have remainders
+(the body without its recurring paragraphs) that are not copies of each other
+by the usual verification thresholds. So a story a source published three times
+is not taken for its template, while a footer it prints under every story is.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from audit.config import DedupSettings
+from audit.dedup.minhash import sketch
+from audit.dedup.verify import estimate
 
 
 @dataclass(slots=True)
@@ -31,7 +33,8 @@ class Templates:
 def find_templates(
     doc_ids: list[str],
     outlets: list[str],
-    body_paragraphs: list[list[tuple[int, int, int, int]]],
+    body_paragraphs: list[object],
+    body_texts: list[str],
     settings: DedupSettings,
 ) -> Templates:
     """Template paragraphs among the documents' counted body paragraphs.
@@ -40,7 +43,8 @@ def find_templates(
         doc_ids: document ids, one per row.
         outlets: the source key of each row (domain, else input source).
         body_paragraphs: per row, ``(idx, start, end, digest)`` of its body paragraphs.
-        settings: ``template_min_docs`` and ``template_max_share``.
+        body_texts: per row, the offset-preserving body text.
+        settings: ``template_min_docs`` and the verification thresholds.
     """
     out = Templates()
     rows, idxs, starts, ends, digests = [], [], [], [], []
@@ -48,7 +52,7 @@ def find_templates(
         if not isinstance(paras, list | tuple):
             continue
         for idx, s, e, d in paras:
-            if d:
+            if d and 0 <= s <= e:
                 rows.append(row)
                 idxs.append(idx)
                 starts.append(s)
@@ -66,29 +70,59 @@ def find_templates(
             "digest": np.asarray(digests, dtype=np.uint64),
         }
     )
-    frame["chars"] = (frame["end"] - frame["start"]).clip(lower=1)
     docs_per_text = frame.groupby(["outlet", "digest"], sort=False)["row"].transform("nunique")
-    frame["recurring"] = docs_per_text >= settings.template_min_docs
-    if not frame["recurring"].any():
+    rec = frame[docs_per_text >= settings.template_min_docs]
+    if rec.empty:
         return out
-    body_chars = frame.groupby("row")["chars"].transform("sum")
-    recurring_chars = (
-        frame["chars"].where(frame["recurring"], 0).groupby(frame["row"]).transform("sum")
-    )
-    frame["minority"] = recurring_chars / body_chars <= settings.template_max_share
-    rec = frame[frame["recurring"]]
-    minority_docs = rec[rec["minority"]].groupby(["outlet", "digest"], sort=False)["row"].nunique()
-    keys = set(minority_docs[minority_docs >= settings.template_min_docs].index.tolist())
+    # the remainder of each document that has recurring paragraphs
+    rec_rows = sorted(set(rec["row"].tolist()))
+    spans_of: dict[int, list[tuple[int, int]]] = {}
+    for row, s, e in rec[["row", "start", "end"]].itertuples(index=False, name=None):
+        spans_of.setdefault(int(row), []).append((int(s), int(e)))
+    remainders = [blank(body_texts[r], spans_of[r]) for r in rec_rows]
+    sk = sketch(remainders, settings)
+    where = {r: i for i, r in enumerate(rec_rows)}
+    keys: set[tuple[str, int]] = set()
+    for (outlet, digest), group in rec.groupby(["outlet", "digest"], sort=False)["row"]:
+        members = [where[r] for r in sorted(set(group.tolist()))]
+        if _distinct_stories(members, sk.values, sk.shingles, settings) >= (
+            settings.template_min_docs
+        ):
+            keys.add((outlet, int(digest)))
     if not keys:
         return out
-    is_template = [(o, d) in keys for o, d in zip(rec["outlet"], rec["digest"], strict=True)]
-    hit = rec[is_template]
     out.groups = len(keys)
-    for row, idx, s, e in hit[["row", "idx", "start", "end"]].itertuples(index=False, name=None):
+    is_template = [(o, int(d)) in keys for o, d in zip(rec["outlet"], rec["digest"], strict=True)]
+    for row, idx, s, e in rec[is_template][["row", "idx", "start", "end"]].itertuples(
+        index=False, name=None
+    ):
         out.paragraphs.append((doc_ids[row], int(idx)))
-        if s >= 0 and e >= s:
-            out.spans.setdefault(int(row), []).append((int(s), int(e)))
+        out.spans.setdefault(int(row), []).append((int(s), int(e)))
     return out
+
+
+def _distinct_stories(
+    members: list[int], values: np.ndarray, sizes: np.ndarray, settings: DedupSettings
+) -> int:
+    """How many of ``members`` have remainders that are not copies of one another (greedy)."""
+    kept: list[int] = []
+    for m in members:
+        if sizes[m] == 0:
+            continue
+        if kept:
+            k = np.asarray(kept)
+            est_j = (values[k] == values[m]).mean(axis=1)
+            est_c = estimate(est_j, sizes[m], sizes[k])
+            small = np.minimum(sizes[m], sizes[k])
+            same = (est_j >= settings.min_jaccard) | (
+                (est_c >= settings.min_containment) & (small >= settings.min_containment_shingles)
+            )
+            if same.any():
+                continue
+        kept.append(m)
+        if len(kept) >= settings.template_min_docs:
+            break
+    return len(kept)
 
 
 def blank(text: str, spans: list[tuple[int, int]]) -> str:

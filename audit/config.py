@@ -57,7 +57,7 @@ class DedupSettings:
     max_passages: int = 5  # shared passages listed per pair
     # repeats inside a document
     paragraph_shingle_size: int = 3
-    paragraph_threshold: float = 0.8  # near-repeat of a paragraph: Jaccard at least this
+    paragraph_threshold: float = 0.7  # near-repeat of a paragraph: Jaccard at least this
     min_paragraph_words: int = 5  # shorter paragraphs are not compared as near repeats
     min_repeat_words: int = 3  # shorter paragraphs are not compared at all
     # per-source templates

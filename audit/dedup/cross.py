@@ -405,6 +405,7 @@ def _explain(
     findings: list[Finding] = []
     for i, r in enumerate(members[1:]):
         exact = b.digests[r] == b.digests[canonical]
+        passages: list[dict[str, Any]]
         if exact:
             j, cont = 1.0, 1.0
             passages = [

@@ -75,7 +75,7 @@ def _byte_table() -> bytes:
 _TABLE = _byte_table()
 _SPACE = 0x20
 _PAD = 16  # spare bytes after a buffer so 8-byte reads never run past its end
-_BATCH_BYTES = 1 << 20  # texts are signed in batches of about this many bytes
+_BATCH_BYTES = 1 << 18  # texts are signed in batches of about this many bytes (cache-sized)
 
 
 def normalize(text: str) -> bytes:
@@ -210,12 +210,13 @@ class _Words:
         text_starts = np.zeros(len(parts) + 1, dtype=np.int64)
         np.cumsum(lengths, out=text_starts[1:])
         raw = b" ".join(parts) + b" " * _PAD
-        buf = np.frombuffer(raw, dtype=np.uint8)
-        is_word = (buf != _SPACE).view(np.int8)
-        # word starts and ends alternate among the nonzero edges
-        edges = np.flatnonzero(np.diff(is_word, prepend=np.int8(0)))
-        self.starts = edges[0::2]
-        self.ends = edges[1::2]
+        is_word = np.empty(len(raw) + 1, dtype=bool)
+        is_word[0] = False
+        np.not_equal(np.frombuffer(raw, dtype=np.uint8), _SPACE, out=is_word[1:])
+        # word starts and ends alternate among the places where is_word changes
+        edges = np.flatnonzero(is_word[1:] != is_word[:-1])
+        self.starts = edges[0::2].copy()
+        self.ends = edges[1::2].copy()
         # offsets[i]:offsets[i+1] are the words of text i
         self.offsets = np.searchsorted(self.starts, text_starts)
         self.hashes = self._hash_words(raw)
@@ -248,36 +249,42 @@ _MASKS = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=_U64)
 
 
 def _shingle_hashes(w: _Words, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """32-bit shingle hashes of a batch and the index of the text each belongs to."""
+    """32-bit shingle hashes of a batch, and where each text's shingles start (``n + 1``)."""
     n = len(w.hashes)
-    n_texts = len(w.offsets) - 1
+    per_text = np.maximum(np.diff(w.offsets) - (k - 1), 0)
+    bounds = np.zeros(len(per_text) + 1, dtype=np.int64)
+    np.cumsum(per_text, out=bounds[1:])
     if n < k:
-        return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.uint32), bounds
     m = n - k + 1
     acc = w.hashes[:m].copy()
     mul = _U64(_SHINGLE_MUL)
     for t in range(1, k):
         acc *= mul
         acc += w.hashes[t : t + m]
-    text_of_word = np.repeat(np.arange(n_texts), np.diff(w.offsets))
-    valid = text_of_word[:m] == text_of_word[k - 1 :]
-    h = (_fmix64(acc[valid]) >> _U64(32)).astype(np.uint32)
-    return h, text_of_word[:m][valid]
+    if k > 1:
+        # drop the shingles that run across the end of a text
+        keep = np.ones(m, dtype=bool)
+        cut = (w.offsets[1:-1, None] - np.arange(1, k)).ravel()
+        keep[cut[(cut >= 0) & (cut < m)]] = False
+        acc = acc[keep]
+    return (_fmix64(acc) >> _U64(32)).astype(np.uint32), bounds
 
 
 def _sign_batch(
-    texts: list[str], k: int, num_perm: int, seed: int, want_counts: bool
+    texts: list[str], k: int, num_perm: int, seed: int, extras: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Signatures of a batch; with ``extras`` also distinct shingle counts and digests."""
     w = _Words(texts)
     n_texts = len(texts)
-    h, owner = _shingle_hashes(w, k)
+    h, bounds = _shingle_hashes(w, k)
     values = np.full((n_texts, num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
     counts = np.zeros(n_texts, dtype=np.int64)
     if len(h):
         a, b = permutations(num_perm, seed)
         hv = _fmix32(h)
-        seg = np.flatnonzero(np.diff(owner, prepend=-1))
-        nonempty = owner[seg]
+        nonempty = np.flatnonzero(bounds[1:] > bounds[:-1])
+        seg = bounds[nonempty]
         out = np.empty((num_perm, len(seg)), dtype=np.uint32)
         buf = np.empty_like(hv)
         for j in range(num_perm):
@@ -285,14 +292,16 @@ def _sign_batch(
             buf += b[j]
             np.minimum.reduceat(buf, seg, out=out[j])
         values[nonempty] = out.T
-        if want_counts:
-            keys = (owner.astype(_U64) << _U64(32)) | h.astype(_U64)
+        if extras:
+            owner = np.repeat(np.arange(n_texts, dtype=_U64), np.diff(bounds))
+            keys = (owner << _U64(32)) | h.astype(_U64)
             keys.sort()
             first = np.ones(len(keys), dtype=bool)
             first[1:] = keys[1:] != keys[:-1]
             counts = np.bincount((keys[first] >> _U64(32)).astype(np.int64), minlength=n_texts)
-    n_words = np.diff(w.offsets)
-    return values, counts, n_words.astype(np.int64), _digests(w)
+    n_words = np.diff(w.offsets).astype(np.int64)
+    digests = _digests(w) if extras else np.zeros(n_texts, dtype=_U64)
+    return values, counts, n_words, digests
 
 
 def _digests(w: _Words) -> np.ndarray:
@@ -312,13 +321,19 @@ def text_digests(texts: list[str]) -> np.ndarray:
     return _digests(_Words(texts)) if texts else np.zeros(0, dtype=_U64)
 
 
-def sketch(texts: list[str], settings: DedupSettings, shingle_size: int | None = None) -> Sketches:
+def sketch(
+    texts: list[str],
+    settings: DedupSettings,
+    shingle_size: int | None = None,
+    extras: bool = True,
+) -> Sketches:
     """Signatures, distinct shingle counts, word counts and digests of ``texts``.
 
     Args:
         texts: the texts (for documents: the body text only).
         settings: ``num_perm``, ``seed`` and ``shingle_size`` are used.
         shingle_size: overrides ``settings.shingle_size`` (paragraphs use a smaller one).
+        extras: also count distinct shingles and hash the word sequences (else zeros).
 
     Returns:
         A :class:`Sketches` with one row per text, in order.
@@ -331,10 +346,10 @@ def sketch(texts: list[str], settings: DedupSettings, shingle_size: int | None =
     for i, t in enumerate(texts):
         size += len(t) + 1
         if size >= _BATCH_BYTES:
-            parts.append(_sign_batch(texts[start : i + 1], k, p, seed, True))
+            parts.append(_sign_batch(texts[start : i + 1], k, p, seed, extras))
             start, size = i + 1, 0
     if start < len(texts) or not parts:
-        parts.append(_sign_batch(texts[start:], k, p, seed, True))
+        parts.append(_sign_batch(texts[start:], k, p, seed, extras))
     return Sketches(
         values=np.concatenate([p[0] for p in parts]),
         shingles=np.concatenate([p[1] for p in parts]),
@@ -354,7 +369,7 @@ def signatures(texts: list[str], settings: DedupSettings) -> np.ndarray:
         >>> sig.shape, bool((sig[1] == 2**32 - 1).all())
         ((2, 128), True)
     """
-    return sketch(texts, settings).values
+    return sketch(texts, settings, extras=False).values
 
 
 def is_empty(values: np.ndarray) -> np.ndarray | bool:

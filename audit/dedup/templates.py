@@ -12,6 +12,7 @@ is not taken for its template, while a footer it prints under every story is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,8 @@ def find_templates(
     sk = sketch(remainders, settings)
     where = {r: i for i, r in enumerate(rec_rows)}
     keys: set[tuple[str, int]] = set()
-    for (outlet, digest), group in rec.groupby(["outlet", "digest"], sort=False)["row"]:
+    for key, group in rec.groupby(["outlet", "digest"], sort=False)["row"]:
+        outlet, digest = cast(tuple[str, int], key)
         members = [where[r] for r in sorted(set(group.tolist()))]
         if _distinct_stories(members, sk.values, sk.shingles, settings) >= (
             settings.template_min_docs

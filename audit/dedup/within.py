@@ -207,19 +207,17 @@ def _fractions_and_findings(
     frac_char: list[float] = []
     severity = Severity(settings.repeat_severity)
     roles = par["role"].astype(str).tolist() if len(par) else []
-    texts = par["text"].tolist() if len(par) else []
+    texts = [t if isinstance(t, str) else "" for t in par["text"].tolist()] if len(par) else []
     idxs = par["idx"].tolist() if len(par) else []
     lines = par["line"].tolist() if len(par) else []
     rep = par["repeat_of"].tolist() if len(par) else []
     for doc_id in docs["doc_id"].tolist():
         rows = sorted(by_doc.get(doc_id, []), key=lambda r: idxs[r])
         body = [r for r in rows if roles[r] == Role.BODY.value]
-        body_chars = sum(len(texts[r] or "") for r in body)
+        body_chars = sum(len(texts[r]) for r in body)
         dup_body = [r for r in body if rep[r] is not None]
         frac_par.append(len(dup_body) / len(body) if body else 0.0)
-        frac_char.append(
-            sum(len(texts[r] or "") for r in dup_body) / body_chars if body_chars else 0.0
-        )
+        frac_char.append(sum(len(texts[r]) for r in dup_body) / body_chars if body_chars else 0.0)
         repeated = [r for r in rows if rep[r] is not None]
         if not repeated:
             continue

@@ -36,7 +36,15 @@ from typing import Any
 import numpy as np
 
 from audit.config import DedupSettings
-from audit.dedup.minhash import lsh_params, shingle_hash, shingles, signatures, to_minhash, words
+from audit.dedup.minhash import (
+    lsh_params,
+    shingle_hash,
+    shingles,
+    signatures,
+    sketch,
+    to_minhash,
+    words,
+)
 
 LEE = Path(__file__).resolve().parent / "data" / "lee"
 
@@ -199,6 +207,37 @@ def bench_lsh(args: argparse.Namespace, s: DedupSettings) -> None:
     print(f"  target: query < 1 ms/doc: {'met' if t_query < 1e-3 else 'MISSED'}")
 
 
+def bench_identical(args: argparse.Namespace, s: DedupSettings) -> None:
+    """Deduplicate N identical documents (and N/10) end to end: one cluster, linear time."""
+    import pandas as pd
+
+    from audit.dedup.cross import deduplicate
+
+    text = corpus(1, seed=5)[0]
+    times = {}
+    for n in (args.identical // 10, args.identical):
+        docs = pd.DataFrame(
+            {"doc_id": [f"d{i:07d}" for i in range(n)], "source": ["s"] * n, "domain": [None] * n}
+        )
+        texts = [text] * n
+        t0 = time.perf_counter()
+        sk = sketch(texts, s)
+        docs["body_digest"], docs["body_words"], docs["body_shingles"] = (
+            sk.digests,
+            sk.words,
+            sk.shingles,
+        )
+        out = deduplicate(docs, sk.values, texts, s)
+        times[n] = time.perf_counter() - t0
+        sizes = [len(c.members) for c in out.clusters]
+        print(
+            f"identical documents: {n:,} -> {len(out.clusters)} cluster(s) of {sizes} "
+            f"in {times[n]:.2f} s ({times[n] / n * 1e6:.0f} us/doc, signing included)"
+        )
+    small, big = sorted(times)
+    print(f"  time ratio for {big // small}x the documents: {times[big] / times[small]:.1f}x")
+
+
 def main() -> None:
     """Run the benchmarks and print their figures."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -209,11 +248,14 @@ def main() -> None:
     ap.add_argument("--lsh-unique", type=int, default=20_000)
     ap.add_argument("--queries", type=int, default=2_000)
     ap.add_argument("--skip-lsh", action="store_true")
+    ap.add_argument("--identical", type=int, default=100_000)
     args = ap.parse_args()
     s = DedupSettings()
     bench_signatures(args, s)
     if not args.skip_lsh:
         bench_lsh(args, s)
+    if args.identical:
+        bench_identical(args, s)
 
 
 if __name__ == "__main__":

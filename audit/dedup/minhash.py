@@ -75,7 +75,9 @@ def _byte_table() -> bytes:
 _TABLE = _byte_table()
 _SPACE = 0x20
 _PAD = 16  # spare bytes after a buffer so 8-byte reads never run past its end
-_BATCH_BYTES = 1 << 18  # texts are signed in batches of about this many bytes (cache-sized)
+_BATCH_BYTES = 1 << 18  # texts are signed in batches of about this many bytes
+_PERM_SHINGLES = 1 << 15  # shingles permuted per block (with its buffers, cache-sized)
+_PERM_BLOCK = 4  # permutations applied per pass over a block
 
 
 def normalize(text: str) -> bytes:
@@ -85,10 +87,15 @@ def normalize(text: str) -> bytes:
         >>> normalize("Don’t PANIC, it's 4:00pm!").split()
         [b'don', b't', b'panic', b'it', b's', b'4', b'00pm']
     """
+    return _prenormalize(text).translate(_TABLE)
+
+
+def _prenormalize(text: str) -> bytes:
+    """UTF-8 bytes with Unicode case folded and Unicode separators spaced (ASCII left as is)."""
     if text.isascii():
-        return text.encode("ascii").translate(_TABLE)
+        return text.encode("ascii")
     raw = text.lower().encode("utf-8", "surrogatepass")
-    return _UNICODE_SEPARATORS.sub(b" ", raw).translate(_TABLE)
+    return _UNICODE_SEPARATORS.sub(b" ", raw)
 
 
 def words(text: str) -> list[bytes]:
@@ -138,8 +145,9 @@ def shingle_hash(shingle: bytes) -> int:
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer, in place on ``h`` (which it returns)."""
     s1, m1, s2, m2, s3 = (_U64(v) for v in _F64)
-    h = h ^ (h >> s1)
+    h ^= h >> s1
     h *= m1
     h ^= h >> s2
     h *= m2
@@ -170,16 +178,6 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-@lru_cache(maxsize=4)
-def _chunk_powers(n: int) -> np.ndarray:
-    out = np.empty(n, dtype=_U64)
-    acc = 1
-    for i in range(n):
-        out[i] = acc
-        acc = (acc * _CHUNK_MUL) & _MASK64
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class Sketches:
     """Signatures of a list of texts with the per-text figures verification needs.
@@ -205,11 +203,11 @@ class _Words:
     __slots__ = ("ends", "hashes", "offsets", "starts")
 
     def __init__(self, texts: list[str]) -> None:
-        parts = [normalize(t) for t in texts]
-        lengths = np.fromiter((len(p) + 1 for p in parts), dtype=np.int64, count=len(parts))
+        parts = [_prenormalize(t) for t in texts]
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)) + 1
         text_starts = np.zeros(len(parts) + 1, dtype=np.int64)
         np.cumsum(lengths, out=text_starts[1:])
-        raw = b" ".join(parts) + b" " * _PAD
+        raw = (b" ".join(parts) + b" " * _PAD).translate(_TABLE)
         is_word = np.empty(len(raw) + 1, dtype=bool)
         is_word[0] = False
         np.not_equal(np.frombuffer(raw, dtype=np.uint8), _SPACE, out=is_word[1:])
@@ -227,19 +225,18 @@ class _Words:
         lengths = self.ends - self.starts
         # one uint64 per byte offset: the 8 bytes starting there (unaligned, little-endian)
         windows = np.ndarray(shape=(len(raw) - 8,), dtype="<u8", buffer=raw, strides=(1,))
-        acc = windows[self.starts] & _MASKS[np.minimum(lengths, 8)]
-        long = np.flatnonzero(lengths > 8)
-        if len(long):
-            # the chunks after the first 8 bytes of long words, weighted by powers of _CHUNK_MUL
-            extra = (lengths[long] - 1) // 8
-            word_of = np.repeat(long, extra)
-            first = np.zeros(len(long), dtype=np.int64)
-            np.cumsum(extra[:-1], out=first[1:])
-            j = np.arange(len(word_of)) - np.repeat(first, extra) + 1
-            vals = windows[self.starts[word_of] + 8 * j]
-            vals &= _MASKS[np.minimum(lengths[word_of] - 8 * j, 8)]
-            vals *= _chunk_powers(int(extra.max()) + 1)[j]
-            acc[long] += np.add.reduceat(vals, first)
+        acc = windows[self.starts]
+        acc &= _MASKS[np.minimum(lengths, 8)]
+        # later 8-byte chunks of long words, weighted by powers of _CHUNK_MUL
+        longer = np.flatnonzero(lengths > 8)
+        j = 1
+        while len(longer):
+            chunk = windows[self.starts[longer] + 8 * j]
+            chunk &= _MASKS[np.minimum(lengths[longer] - 8 * j, 8)]
+            chunk *= _U64(pow(_CHUNK_MUL, j, 1 << 64))
+            acc[longer] += chunk
+            j += 1
+            longer = longer[lengths[longer] > 8 * j]
         acc += lengths.astype(_U64) * _U64(_LEN_MUL)
         return _fmix64(acc)
 
@@ -286,11 +283,7 @@ def _sign_batch(
         nonempty = np.flatnonzero(bounds[1:] > bounds[:-1])
         seg = bounds[nonempty]
         out = np.empty((num_perm, len(seg)), dtype=np.uint32)
-        buf = np.empty_like(hv)
-        for j in range(num_perm):
-            np.multiply(hv, a[j], out=buf)
-            buf += b[j]
-            np.minimum.reduceat(buf, seg, out=out[j])
+        _permute_min(hv, seg, a, b, out)
         values[nonempty] = out.T
         if extras:
             owner = np.repeat(np.arange(n_texts, dtype=_U64), np.diff(bounds))
@@ -302,6 +295,37 @@ def _sign_batch(
     n_words = np.diff(w.offsets).astype(np.int64)
     digests = _digests(w) if extras else np.zeros(n_texts, dtype=_U64)
     return values, counts, n_words, digests
+
+
+def _permute_min(
+    hv: np.ndarray, seg: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray
+) -> None:
+    """``out[j, t] = min(a[j] * hv + b[j])`` over the shingles of text ``t`` (from ``seg[t]``).
+
+    Works through the shingles in cache-sized blocks of whole texts, a few
+    permutations per pass, so each pass is a handful of numpy calls over
+    contiguous memory.
+    """
+    num_perm = len(a)
+    step = _PERM_BLOCK if num_perm % _PERM_BLOCK == 0 else 1
+    a_blocks = a.reshape(-1, step, 1)
+    b_blocks = b.reshape(-1, step, 1)
+    n = len(hv)
+    first = 0
+    while first < len(seg):
+        # the texts whose shingles fit the block (at least one text)
+        lo = int(seg[first])
+        last = int(np.searchsorted(seg, lo + _PERM_SHINGLES, side="right"))
+        last = max(last, first + 1)
+        hi = int(seg[last]) if last < len(seg) else n
+        block = hv[lo:hi]
+        starts = seg[first:last] - lo
+        buf = np.empty((step, hi - lo), dtype=np.uint32)
+        for j in range(num_perm // step):
+            np.multiply(block, a_blocks[j], out=buf)
+            buf += b_blocks[j]
+            np.minimum.reduceat(buf, starts, axis=1, out=out[j * step : (j + 1) * step, first:last])
+        first = last
 
 
 def _digests(w: _Words) -> np.ndarray:

@@ -15,6 +15,7 @@ from audit.ingest import read_chunks
 from audit.intake import intake_findings
 from audit.model import AuditResult, Chunk, Corpus
 from audit.parse import parse_records
+from audit.report.charts import prefetch_bundle
 from audit.report.outputs import write_run
 from audit.report.results import build_results
 
@@ -51,6 +52,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     engine = LocalEngine(settings.jobs)
     chunks = list(engine.map(process_chunk, read_chunks(settings.paths, settings.inputs), settings))
     corpus = Corpus.concat(chunks)
+    prefetch_bundle()  # the report's chart scripts, built while the global stages run
     doc_ids = list(corpus.documents["doc_id"])
     gate = decide(doc_ids, corpus.findings, settings.fail_on)
     run = {

@@ -15,6 +15,9 @@ from typing import Any
 from audit.model import Role
 from audit.parse.patterns import Patterns
 
+# The reason of lines an extractor left out of the body (an HTML page's chrome).
+EXTRACTOR_DROPPED = "html_extractor_dropped"
+
 _SENTENCE_END = frozenset(".!?\"”’')…:;")
 _LONG_LINE = 400
 _BULLET_START = frozenset(" \t•·▪●◦‣∙*-–—>|\u00a0")
@@ -66,8 +69,15 @@ def split_lines(text: str, patterns: Patterns) -> list[_Line]:
     return out
 
 
-def parse_text(text: str, patterns: Patterns) -> Parsed:
+def parse_text(text: str, patterns: Patterns, dropped_from: int | None = None) -> Parsed:
     """Classify every non-blank line of ``text``; extract title and metadata.
+
+    Args:
+        text: the document text.
+        patterns: the compiled rules.
+        dropped_from: where the lines an extractor left out of the body start (an
+            HTML page's chrome, kept after the body); they are ``boilerplate`` with the
+            reason ``html_extractor_dropped`` and the rules read only what comes before.
 
     Example:
         >>> from audit.parse.patterns import load_patterns
@@ -76,6 +86,12 @@ def parse_text(text: str, patterns: Patterns) -> Parsed:
         [('boilerplate', 'share_print_button'), ('title', 'headline'), ('body', 'body')]
     """
     lines = split_lines(text, patterns)
+    dropped: list[_Line] = []
+    if dropped_from is not None:
+        dropped = [ln for ln in lines if ln.start >= dropped_from]
+        lines = lines[: len(lines) - len(dropped)]
+        for ln in dropped:
+            ln.role, ln.reason = Role.BOILERPLATE, EXTRACTOR_DROPPED
     _mark_sections(lines, patterns)
     rules = _match_rules(lines, patterns)
     prose = [
@@ -118,7 +134,7 @@ def parse_text(text: str, patterns: Patterns) -> Parsed:
             "end": ln.end,
             "line": ln.lineno,
         }
-        for ln in lines
+        for ln in lines + dropped
     ]
     return parsed
 

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from audit.history import append_history, history_entry
 from audit.model import Corpus
 from audit.report.files import atomic_write_lines, atomic_write_text, dumps, refresh_latest
-from audit.report.html import write_report
+from audit.report.html import read_history, write_report
 from audit.report.junit import write_junit
 from audit.report.summary import write_summary
 
@@ -22,9 +23,18 @@ def write_run(out: Path, results: dict[str, Any], corpus: Corpus) -> Path:
     atomic_write_lines(run_dir / "accepted.jsonl", accepted)
     atomic_write_lines(run_dir / "quarantined.jsonl", quarantined)
     write_junit(results, run_dir / "junit.xml")
-    write_summary(results, run_dir / "summary.md")
-    write_report(results, run_dir / "report.html")
+    history = read_history(out)
+    gate = results["run"].get("settings", {}).get("gate", {})
+    write_summary(
+        results,
+        run_dir / "summary.md",
+        history=history,
+        max_documents=gate.get("summary_max_documents", 20),
+        baseline_runs=gate.get("history_baseline_runs", 10),
+    )
+    write_report(results, run_dir / "report.html", history)
     refresh_latest(run_dir)
+    append_history(out, history_entry(results))
     return run_dir
 
 

@@ -66,8 +66,9 @@ class DedupSettings:
     shingle_size: int = 5  # words per shingle of a document body
     num_perm: int = 128  # MinHash permutations
     seed: int = 1  # MinHash seed (datasketch's default)
-    # candidates: MinHashLSH bands/rows are derived from these by datasketch's optimizer
-    threshold: float = 0.2  # LSH Jaccard threshold for candidate pairs
+    threshold: float = 0.5  # LSH Jaccard threshold of the persistent corpus index (--index)
+    # in-batch candidates: MinHashLSH bands/rows derived by datasketch's optimizer from these
+    candidate_threshold: float = 0.2  # LSH Jaccard threshold for candidate pairs in a batch
     lsh_recall_weight: float = 0.9  # weight of false negatives in the optimizer (1 - it: of FPs)
     # verification: a pair is a copy if Jaccard >= min_jaccard, or if the smaller body has
     # at least min_containment_shingles shingles and is contained >= min_containment

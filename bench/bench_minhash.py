@@ -176,7 +176,8 @@ def bench_lsh(args: argparse.Namespace, s: DedupSettings) -> None:
     """Insert K signatures into a MinHashLSH, query Q of them, extrapolate to 1M."""
     from datasketch import MinHashLSH
 
-    b, r = lsh_params(s.threshold, s.num_perm, (1 - s.lsh_recall_weight, s.lsh_recall_weight))
+    weights = (1 - s.lsh_recall_weight, s.lsh_recall_weight)
+    b, r = lsh_params(s.candidate_threshold, s.num_perm, weights)
     n = args.lsh_docs
     unique = corpus(min(n, args.lsh_unique), seed=11)
     t0 = time.perf_counter()
@@ -205,7 +206,10 @@ def bench_lsh(args: argparse.Namespace, s: DedupSettings) -> None:
         found += len(lsh.query(q))
     t_query = (time.process_time() - t0) / len(queries)
     per_doc = (rss1 - rss0) * 1024 / n
-    print(f"LSH: datasketch MinHashLSH b={b} r={r} (threshold {s.threshold}), {n:,} documents")
+    print(
+        f"LSH: datasketch MinHashLSH b={b} r={r} (threshold {s.candidate_threshold}), "
+        f"{n:,} documents"
+    )
     print(
         f"  signed in {t_sign:.1f} s; insert {t_insert / n * 1e6:.0f} us/doc; "
         f"memory {per_doc / 1024:.1f} KiB/doc; query {t_query * 1e3:.3f} ms/doc "

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.config import DedupSettings
-from audit.dedup import INTERNAL_COLUMNS, TEMPLATE_REASON, dedup_chunk, dedup_corpus
+import pytest
+
+from audit.config import ConfigError, DedupSettings
+from audit.dedup import (
+    INTERNAL_COLUMNS,
+    TEMPLATE_REASON,
+    check_settings,
+    dedup_chunk,
+    dedup_corpus,
+)
 from audit.model import Corpus
 from audit.parse import parse_records
 
@@ -82,3 +90,19 @@ def test_corpus_without_signatures() -> None:
     corpus = Corpus.concat([parse_records([record("a", "T", "", "x.example", "")])])
     outcome = dedup_corpus(corpus, DedupSettings())
     assert outcome.clusters == [] and corpus.clusters == []
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"shingle_size": 0}, "shingle_size"),
+        ({"min_jaccard": 1.5}, "min_jaccard"),
+        ({"lsh_recall_weight": 1.0}, "lsh_recall_weight"),
+        ({"exact_severity": "fatal"}, "exact_severity"),
+        ({"credit_files": ("/nonexistent/credits.toml",)}, "cannot read"),
+    ],
+)
+def test_bad_settings_are_refused(override: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        check_settings(DedupSettings(**override))
+    check_settings(DedupSettings())

@@ -17,17 +17,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.config import DedupSettings
-from audit.dedup.credits import credited_syndication
+from audit.config import ConfigError, DedupSettings
+from audit.dedup.credits import credited_syndication, load_credits
 from audit.dedup.cross import DedupOutcome, deduplicate
 from audit.dedup.prepare import BODY_COLUMNS, prepare
 from audit.dedup.within import find_repeats
-from audit.model import Chunk, Corpus, Role
+from audit.model import Chunk, Corpus, Role, Severity
 
 __all__ = [
     "INTERNAL_COLUMNS",
     "TEMPLATE_REASON",
     "DedupOutcome",
+    "check_settings",
     "dedup_chunk",
     "dedup_corpus",
 ]
@@ -35,6 +36,43 @@ __all__ = [
 TEMPLATE_REASON = "source_template"
 INTERNAL_COLUMNS: tuple[str, ...] = (*BODY_COLUMNS, "body_text", "signature")
 """Documents-table columns the dedup stages use between them (not signals)."""
+
+
+def check_settings(s: DedupSettings) -> None:
+    """Refuse dedup settings that cannot work, with a one-line reason.
+
+    Raises:
+        ConfigError: a value out of range, an unknown severity, an unusable credit file.
+    """
+    for name in ("shingle_size", "paragraph_shingle_size", "max_passages"):
+        if getattr(s, name) < 1:
+            raise ConfigError(f"dedup.{name} must be at least 1")
+    if s.num_perm < 2:
+        raise ConfigError("dedup.num_perm must be at least 2")
+    if s.template_min_docs < 2:
+        raise ConfigError("dedup.template_min_docs must be at least 2")
+    for name in (
+        "threshold",
+        "candidate_threshold",
+        "min_jaccard",
+        "min_containment",
+        "paragraph_threshold",
+    ):
+        if not 0.0 < getattr(s, name) <= 1.0:
+            raise ConfigError(f"dedup.{name} must be in (0, 1]")
+    if not 0.0 < s.lsh_recall_weight < 1.0:
+        raise ConfigError("dedup.lsh_recall_weight must be in (0, 1)")
+    allowed = [v.value for v in Severity]
+    for name in (
+        "repeat_severity",
+        "exact_severity",
+        "near_severity",
+        "syndicated_severity",
+        "credited_syndication_severity",
+    ):
+        if getattr(s, name) not in allowed:
+            raise ConfigError(f"dedup.{name} must be one of {', '.join(allowed)}")
+    load_credits(s)
 
 
 def dedup_chunk(chunk: Chunk, settings: DedupSettings) -> None:

@@ -8,7 +8,8 @@ The steps, over compact per-document data of the whole batch:
    representative per group goes on (so 100,000 identical documents cost one
    LSH entry and linear time).
 3. Representatives are indexed in a datasketch ``MinHashLSH`` whose bands and
-   rows come from ``threshold`` (datasketch's optimizer, weighted for recall).
+   rows come from ``candidate_threshold`` (datasketch's optimizer, weighted for
+   recall).
 4. In canonical order (earliest published, then most credited by the batch,
    then longest body), each unclaimed representative queries the index; every
    candidate is checked by its MinHash estimates (Jaccard, and containment
@@ -267,7 +268,7 @@ def deduplicate(
     from datasketch import MinHashLSH
 
     bands, rows = lsh_params(
-        settings.threshold,
+        settings.candidate_threshold,
         settings.num_perm,
         (1.0 - settings.lsh_recall_weight, settings.lsh_recall_weight),
     )

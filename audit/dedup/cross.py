@@ -434,10 +434,12 @@ def _explain(
             check, severity, relation = (
                 Check.SYNDICATED_COPY,
                 settings.syndicated_severity,
-                "copy from another source",
+                "syndicated copy",
             )
         longest = max((p["words"] for p in passages), default=0)
         message = f"{relation} of {b.ids[canonical]}"
+        if check == Check.SYNDICATED_COPY and b.outlets[canonical]:
+            message += f" from {b.outlets[canonical]}"
         if not exact:
             message += (
                 f" (Jaccard {j:.2f}, containment {cont:.2f}; {len(passages)} shared "

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit.config import ConfigError, DedupSettings
@@ -24,6 +25,7 @@ _WHERE = ("credit", "lead", "line")
 _LEAD_CHARS = 200
 _CREDIT_ROLES = frozenset({Role.CREDIT.value, Role.DATELINE.value})
 _NOT_LINE_ROLES = frozenset({Role.TITLE.value, Role.METADATA.value, Role.SUMMARY.value})
+_BODY = Role.BODY.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,14 @@ class Rule:
     where: str
     pattern: re.Pattern[str]
     origin: bool  # an [[origin]] rule: the `origin` group is a domain
+    anchored: bool  # the pattern starts with ^: only a match at the start counts
+
+    def matches(self, text: str) -> list[re.Match[str]]:
+        """The rule's matches in ``text``."""
+        if self.anchored:
+            m = self.pattern.match(text)
+            return [m] if m else []
+        return list(self.pattern.finditer(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,7 @@ class Credits:
     aliases: dict[str, str]  # alias as written (capitals) or lower-cased -> agency name
     rules: tuple[Rule, ...]
     exclude: re.Pattern[str] | None
+    line_chars: int  # "line" rules look at lines up to this long (longer ones are prose)
 
     def agency_of_alias(self, text: str) -> str | None:
         """The agency a matched alias names."""
@@ -61,12 +72,17 @@ class Credits:
         return None
 
 
-def _host(domain: str | None) -> str:
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+
+
+def _host(domain: object) -> str:
     """``https://www.Example.com/x`` -> ``example.com``."""
-    if not isinstance(domain, str):
-        return ""
-    host = domain.strip().lower()
-    host = re.sub(r"^[a-z]+://", "", host).split("/")[0].split(":")[0]
+    return _host_of(domain) if isinstance(domain, str) else ""
+
+
+@lru_cache(maxsize=65536)
+def _host_of(domain: str) -> str:
+    host = _SCHEME.sub("", domain.strip().lower()).split("/")[0].split(":")[0]
     return host.removeprefix("www.")
 
 
@@ -95,6 +111,7 @@ def load_credits(settings: DedupSettings) -> Credits:
 def _load(files: tuple[str, ...]) -> Credits:
     agencies: dict[str, dict[str, Any]] = {}
     raw_rules: list[tuple[dict[str, Any], bool, Path]] = []
+    line_chars: int | None = None
     excludes: list[str] = []
     for file in (*[Path(f) for f in files], DEFAULT_FILE):
         data = _read(file)
@@ -105,6 +122,11 @@ def _load(files: tuple[str, ...]) -> Credits:
             agencies.setdefault(name, a)
         raw_rules += [(r, False, file) for r in data.get("rule", [])]
         raw_rules += [(r, True, file) for r in data.get("origin", [])]
+        limit = data.get("limits", {}).get("line_chars")
+        if line_chars is None and limit is not None:
+            if not isinstance(limit, int) or limit < 1:
+                raise ConfigError(f"{file}: [limits] line_chars must be a positive integer")
+            line_chars = limit
         ex = data.get("exclude", {}).get("pattern")
         if isinstance(ex, str):
             excludes.append(ex)
@@ -138,12 +160,19 @@ def _load(files: tuple[str, ...]) -> Credits:
             raise ConfigError(f"{file}: rule {name!r}: bad pattern: {exc}") from None
         if origin and "origin" not in compiled.groupindex:
             raise ConfigError(f"{file}: origin rule {name!r} needs an (?P<origin>...) group")
-        rules.append(Rule(name, where, compiled, origin))
+        rules.append(Rule(name, where, compiled, origin, pattern.lstrip().startswith("^")))
     try:
         exclude = re.compile("|".join(f"(?:{e})" for e in excludes), re.IGNORECASE)
     except re.error as exc:
         raise ConfigError(f"credit exclude pattern: {exc}") from None
-    return Credits(tuple(agencies), domains, aliases, tuple(rules), exclude if excludes else None)
+    return Credits(
+        tuple(agencies),
+        domains,
+        aliases,
+        tuple(rules),
+        exclude if excludes else None,
+        line_chars or 300,
+    )
 
 
 def find_credits(
@@ -165,19 +194,19 @@ def find_credits(
     own = credits.agency_of_domain(domain)
     own_host = _host(domain)
     found: dict[str, dict[str, Any]] = {}
-    first_body = next((ln for ln in lines if ln[2] == Role.BODY.value), None)
+    first_body = next((ln[0] for ln in lines if ln[2] == _BODY), None)
     for idx, lineno, role, text, start in lines:
         if not text or (credits.exclude is not None and credits.exclude.search(text)):
             continue
         for rule in credits.rules:
             if rule.where == "credit" and role not in _CREDIT_ROLES:
                 continue
-            if rule.where == "line" and role in _NOT_LINE_ROLES:
+            if rule.where == "line" and (role in _NOT_LINE_ROLES or len(text) > credits.line_chars):
                 continue
-            if rule.where == "lead" and (first_body is None or idx != first_body[0]):
+            if rule.where == "lead" and idx != first_body:
                 continue
             subject = text[:_LEAD_CHARS] if rule.where == "lead" else text
-            for m in rule.pattern.finditer(subject):
+            for m in rule.matches(subject):
                 if rule.origin:
                     origin = _host(m.group("origin"))
                     name = credits.agency_of_domain(origin) or origin
@@ -225,25 +254,21 @@ def credited_syndication(chunk: Chunk, settings: DedupSettings) -> None:
     par = chunk.paragraphs
     by_doc: dict[Any, list[tuple[int, int | None, str, str, int]]] = {}
     if len(par):
-        frame = pd.DataFrame(
-            {
-                "doc": par["doc_id"].to_numpy(),
-                "idx": par["idx"].to_numpy(),
-                "line": par["line"].to_numpy(),
-                "role": par["role"].astype(str).to_numpy(),
-                "text": par["text"].to_numpy(),
-                "start": par["start"].to_numpy() if "start" in par.columns else None,
-            }
-        )
-        frame = frame.sort_values(["doc", "idx"], kind="stable")
-        for doc, idx, line, role, text, start in frame.itertuples(index=False, name=None):
-            by_doc.setdefault(doc, []).append(
+        doc_ids = par["doc_id"].tolist()
+        idxs = par["idx"].tolist()
+        lines = _ints(par["line"])
+        roles = par["role"].astype(str).tolist()
+        texts = par["text"].tolist()
+        starts = _ints(par["start"]) if "start" in par.columns else [None] * len(par)
+        for row in sorted(range(len(par)), key=lambda r: (str(doc_ids[r]), idxs[r])):
+            text = texts[row]
+            by_doc.setdefault(doc_ids[row], []).append(
                 (
-                    int(idx),
-                    _opt_int(line),
-                    role,
+                    int(idxs[row]),
+                    lines[row],
+                    roles[row],
                     text if isinstance(text, str) else "",
-                    _opt_int(start) or 0,
+                    starts[row] or 0,
                 )
             )
     domains = docs["domain"].tolist() if "domain" in docs.columns else [None] * len(docs)
@@ -268,8 +293,7 @@ def credited_syndication(chunk: Chunk, settings: DedupSettings) -> None:
     docs["credited"] = pd.Series(credited, index=docs.index, dtype=object)
 
 
-def _opt_int(v: Any) -> int | None:
-    try:
-        return None if v is None or pd.isna(v) else int(v)
-    except (TypeError, ValueError):
-        return None
+def _ints(column: pd.Series) -> list[int | None]:
+    """A column as Python ints, None where missing or not a number."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return [None if v != v else int(v) for v in values.tolist()]

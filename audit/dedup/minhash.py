@@ -409,6 +409,7 @@ def to_minhash(values: np.ndarray, settings: DedupSettings) -> object:
     return LeanMinHash(seed=settings.seed, hashvalues=values, scheme="affine32")
 
 
+@lru_cache(maxsize=64)
 def lsh_params(threshold: float, num_perm: int, weights: tuple[float, float]) -> tuple[int, int]:
     """Bands and rows of a ``MinHashLSH`` for ``threshold``, from datasketch's optimizer."""
     from datasketch.lsh import _optimal_param

@@ -23,6 +23,8 @@ TITLE_FIELD = -1
 """``repeat_of`` of a body paragraph that repeats the document's title field (no title line)."""
 
 _COMPARED = (Role.TITLE.value, Role.BODY.value)
+_BODY = Role.BODY.value
+_TITLE = Role.TITLE.value
 
 
 def find_repeats(chunk: Chunk, settings: DedupSettings) -> None:
@@ -174,11 +176,11 @@ def _title_field(
     if not titles:
         return
     doc_ids = par["doc_id"].to_numpy()
-    has_title_line = set(doc_ids[roles == Role.TITLE.value].tolist())
+    has_title_line = set(doc_ids[roles == _TITLE].tolist())
     first_body: dict[Any, int] = {}
     order = np.lexsort((par["idx"].to_numpy().astype(np.int64), pd.factorize(doc_ids)[0]))
     for row in order:
-        if roles[row] == Role.BODY.value and doc_ids[row] not in first_body:
+        if roles[row] == _BODY and doc_ids[row] not in first_body:
             first_body[doc_ids[row]] = int(row)
     todo = [
         (d, row)
@@ -213,7 +215,7 @@ def _fractions_and_findings(
     rep = par["repeat_of"].tolist() if len(par) else []
     for doc_id in docs["doc_id"].tolist():
         rows = sorted(by_doc.get(doc_id, []), key=lambda r: idxs[r])
-        body = [r for r in rows if roles[r] == Role.BODY.value]
+        body = [r for r in rows if roles[r] == _BODY]
         body_chars = sum(len(texts[r]) for r in body)
         dup_body = [r for r in body if rep[r] is not None]
         frac_par.append(len(dup_body) / len(body) if body else 0.0)

@@ -264,7 +264,43 @@ def deduplicate(
             groups.setdefault(int(b.digests[r]), []).append(r)
     reps = [g[0] for g in groups.values()]
     group_of_rep = {g[0]: g for g in groups.values()}
+    verifier = _Verifier(b, settings)
+    seeds, stats = _star_clusters(b, reps, verifier, settings)
+    outcome = DedupOutcome(templates=template_paragraphs)
+    sizes: list[int] = []
+    for seed, member_reps in seeds.items():
+        members = [m for rep in member_reps for m in group_of_rep[rep]]
+        if len(members) < 2:
+            continue
+        canonical, reason = _canonical(b, seed, members, verifier)
+        cluster, findings = _explain(b, canonical, reason, members, verifier, settings)
+        outcome.clusters.append(cluster)
+        outcome.findings += findings
+        sizes.append(len(members))
+    outcome.clusters.sort(key=lambda c: (-len(c.members), c.canonical))
+    outcome.stats = {
+        **stats,
+        "documents": n,
+        "compared": int(np.count_nonzero(eligible)),
+        "exact_groups": sum(1 for g in groups.values() if len(g) > 1),
+        "clusters": len(outcome.clusters),
+        "clustered_documents": int(sum(sizes)),
+        "largest_cluster": max(sizes, default=0),
+        "cluster_sizes": _histogram(sizes),
+        "template_texts": template_groups,
+        "template_paragraphs": len(template_paragraphs),
+    }
+    return outcome
 
+
+def _star_clusters(
+    b: _Batch, reps: list[int], verifier: _Verifier, settings: DedupSettings
+) -> tuple[dict[int, list[int]], dict[str, int]]:
+    """Clusters of representatives, each verified against its first member (in ``reps`` order).
+
+    Returns the members of each cluster by its first member, and counts of the
+    candidates the LSH index returned, screened out, verified and rejected.
+    """
     from datasketch import MinHashLSH
 
     bands, rows = lsh_params(
@@ -276,17 +312,16 @@ def deduplicate(
     with lsh.insertion_session(buffer_size=100_000) as session:
         for r in reps:
             session.insert(r, to_minhash(b.sig[r], settings), check_duplication=False)
-    verifier = _Verifier(b, settings)
-    stats = {"candidates": 0, "estimated_out": 0, "verified": 0, "rejected": 0}
-    claimed = np.zeros(n, dtype=bool)
+    stats = {"lsh_bands": bands, "lsh_rows": rows, "candidates": 0, "estimated_out": 0}
+    stats |= {"verified": 0, "rejected": 0}
+    claimed: set[int] = set()
     seeds: dict[int, list[int]] = {}
     for r in reps:
-        if claimed[r]:
+        if r in claimed:
             continue
-        claimed[r] = True
+        claimed.add(r)
         lsh.remove(r)
-        members = [r]
-        seeds[r] = members
+        members = seeds[r] = [r]
         cands = np.asarray(sorted(lsh.query(to_minhash(b.sig[r], settings))), dtype=np.int64)
         if not len(cands):
             continue
@@ -294,41 +329,14 @@ def deduplicate(
         ok, _, _ = verifier.prefilter(r, cands)
         stats["estimated_out"] += int((~ok).sum())
         for c in cands[ok].tolist():
-            good, _, _ = verifier.verify(r, c)
-            if good:
-                claimed[c] = True
+            if verifier.verify(r, c)[0]:
+                claimed.add(c)
                 lsh.remove(c)
                 members.append(c)
                 stats["verified"] += 1
             else:
                 stats["rejected"] += 1
-    outcome = DedupOutcome(templates=template_paragraphs)
-    sizes: list[int] = []
-    for seed, member_reps in seeds.items():
-        rows_ = [m for rep in member_reps for m in group_of_rep[rep]]
-        if len(rows_) < 2:
-            continue
-        canonical, reason = _canonical(b, seed, rows_, verifier)
-        cluster, findings = _explain(b, canonical, reason, rows_, verifier, settings)
-        outcome.clusters.append(cluster)
-        outcome.findings += findings
-        sizes.append(len(rows_))
-    outcome.clusters.sort(key=lambda c: (-len(c.members), c.canonical))
-    outcome.stats = {
-        **stats,
-        "documents": n,
-        "compared": int(np.count_nonzero(eligible)),
-        "exact_groups": sum(1 for g in groups.values() if len(g) > 1),
-        "lsh_bands": bands,
-        "lsh_rows": rows,
-        "clusters": len(outcome.clusters),
-        "clustered_documents": int(sum(sizes)),
-        "largest_cluster": max(sizes, default=0),
-        "cluster_sizes": _histogram(sizes),
-        "template_texts": template_groups,
-        "template_paragraphs": len(template_paragraphs),
-    }
-    return outcome
+    return seeds, stats
 
 
 def _histogram(sizes: list[int]) -> dict[str, int]:

@@ -13,7 +13,7 @@ from audit.dedup.verify import compare, estimate, profile, shared_passages
 STORY = " ".join(f"word{i}" for i in range(60))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.text(max_size=200))
 def test_profile_words_are_the_signature_words(text: str) -> None:
     p = profile(text, 1)

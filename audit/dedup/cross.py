@@ -30,6 +30,7 @@ The steps, over compact per-document data of the whole batch:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,8 @@ import pandas as pd
 
 from audit.config import DedupSettings
 from audit.dedup.credits import Credits, _host, load_credits
-from audit.dedup.minhash import is_empty, lsh_params, sketch, to_minhash
+from audit.dedup.lsh import build_lsh, neighbours
+from audit.dedup.minhash import is_empty, sketch
 from audit.dedup.templates import blank, find_templates
 from audit.dedup.verify import Profile, compare, estimate, profile, shared_passages
 from audit.model import Check, Cluster, Finding, Pair, Severity
@@ -250,6 +252,23 @@ def deduplicate(
         >>> [(c.kind, c.canonical, c.members) for c in out.clusters]
         [('syndicated', 'b', ['b', 'a'])]
     """
+    # the index and the evidence are millions of small acyclic objects: without this the
+    # cyclic garbage collector rescans them all again and again
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _deduplicate(docs, signatures, body_texts, settings)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _deduplicate(
+    docs: pd.DataFrame,
+    signatures: np.ndarray,
+    body_texts: list[str],
+    settings: DedupSettings,
+) -> DedupOutcome:
     credits = load_credits(settings)
     b = _batch(docs, signatures, body_texts, settings, credits)
     n = len(b.ids)
@@ -301,17 +320,8 @@ def _star_clusters(
     Returns the members of each cluster by its first member, and counts of the
     candidates the LSH index returned, screened out, verified and rejected.
     """
-    from datasketch import MinHashLSH
-
-    bands, rows = lsh_params(
-        settings.candidate_threshold,
-        settings.num_perm,
-        (1.0 - settings.lsh_recall_weight, settings.lsh_recall_weight),
-    )
-    lsh = MinHashLSH(num_perm=settings.num_perm, params=(bands, rows))
-    with lsh.insertion_session(buffer_size=100_000) as session:
-        for r in reps:
-            session.insert(r, to_minhash(b.sig[r], settings), check_duplication=False)
+    lsh = build_lsh(reps, b.sig[reps] if reps else b.sig[:0], settings)
+    bands, rows = lsh.b, lsh.r
     stats = {"lsh_bands": bands, "lsh_rows": rows, "candidates": 0, "estimated_out": 0}
     stats |= {"verified": 0, "rejected": 0}
     claimed: set[int] = set()
@@ -320,18 +330,18 @@ def _star_clusters(
         if r in claimed:
             continue
         claimed.add(r)
-        lsh.remove(r)
         members = seeds[r] = [r]
-        cands = np.asarray(sorted(lsh.query(to_minhash(b.sig[r], settings))), dtype=np.int64)
-        if not len(cands):
+        # documents already in a cluster stay in the index (removing costs more than skipping)
+        found = neighbours(lsh, r) - claimed
+        if not found:
             continue
+        cands = np.asarray(sorted(found), dtype=np.int64)
         stats["candidates"] += len(cands)
         ok, _, _ = verifier.prefilter(r, cands)
         stats["estimated_out"] += int((~ok).sum())
         for c in cands[ok].tolist():
             if verifier.verify(r, c)[0]:
                 claimed.add(c)
-                lsh.remove(c)
                 members.append(c)
                 stats["verified"] += 1
             else:

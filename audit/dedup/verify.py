@@ -49,17 +49,21 @@ class Profile:
 
 def profile(text: str, k: int) -> Profile:
     """Shingle hashes of ``text`` (the same as its signature uses) with word offsets."""
-    lowered = text.lower()
-    same_length = len(lowered) == len(text)
-    source = lowered if same_length else text
-    spans = [m.span() for m in _WORD.finditer(source)]
-    if same_length:
-        tokens = [lowered[s:e] for s, e in spans]
-    else:  # lower() changed lengths (e.g. a dotted capital I): lower word by word
-        tokens = [text[s:e].lower() for s, e in spans]
-    starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
-    ends = np.fromiter((e for _, e in spans), dtype=np.int64, count=len(spans))
-    w = _Words([" ".join(tokens)])
+    if text.isascii():  # normalization keeps ASCII offsets: the words' bytes are its characters
+        w = _Words([text])
+        starts, ends = w.starts, w.ends
+    else:
+        lowered = text.lower()
+        same_length = len(lowered) == len(text)
+        source = lowered if same_length else text
+        spans = [m.span() for m in _WORD.finditer(source)]
+        if same_length:
+            tokens = [lowered[s:e] for s, e in spans]
+        else:  # lower() changed lengths (e.g. a dotted capital I): lower word by word
+            tokens = [text[s:e].lower() for s, e in spans]
+        starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=len(spans))
+        ends = np.fromiter((e for _, e in spans), dtype=np.int64, count=len(spans))
+        w = _Words([" ".join(tokens)])
     h, _ = _shingle_hashes(w, k)
     return Profile(h, np.unique(h), starts, ends, k)
 
@@ -101,7 +105,8 @@ def shared_passages(doc: Profile, canonical: Profile, limit: int) -> list[dict[s
     if doc.size == 0 or canonical.size == 0 or limit <= 0:
         return []
     k = doc.k
-    hit = np.isin(doc.shingles, canonical.unique)
+    at = np.minimum(np.searchsorted(canonical.unique, doc.shingles), canonical.size - 1)
+    hit = canonical.unique[at] == doc.shingles
     if not hit.any():
         return []
     edges = np.diff(np.r_[0, hit.view(np.int8), 0])

@@ -17,7 +17,7 @@ The steps, over compact per-document data of the whole batch:
    exact shingle sets: Jaccard >= ``min_jaccard``, or containment >=
    ``min_containment`` when the smaller body has at least
    ``min_containment_shingles`` shingles. A verified candidate joins the
-   querying document's cluster and leaves the index. Members are thus verified
+   querying document's cluster and is not offered again. Members are thus verified
    against the cluster's canonical document, never merely against another
    member: no chaining.
 5. Within each cluster the canonical choice is refined with credits among the

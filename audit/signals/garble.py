@@ -19,6 +19,7 @@ Everything is loaded once per process from ``audit/data/garble_model.npz`` and
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
@@ -36,7 +37,8 @@ RULES_PATH = DATA_DIR / "garble_rules.toml"
 
 # Words (letters with inner apostrophes), dotted acronyms (U.S.), numbers, single symbols.
 TOKEN_RE = re.compile(
-    r"(?:[^\W\d_]\.){2,}|[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,:]\d+)*|[^\w\s]|_"
+    r"(?=[^\W\d_]\.[^\W\d_]\.)(?:[^\W\d_]\.)+"
+    r"|[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,:]\d+)*|[^\w\s]|_"
 )
 PUNCTUATION = (".", ",", ";", ":", "(", ")", '"', "'", "?", "!", "-", "–", "—")
 PUNCTUATION += ("“", "”", "‘", "’", "/", "&", "%", "$", "[", "]")
@@ -49,6 +51,8 @@ LOWER, TITLE, UPPER = 0, 1, 2
 BAND_EDGES = (5_000, 20_000)  # band 0: < 5k, band 1: < 20k, band 2: in vocabulary, band 3: OOV
 N_BANDS = 4
 RARE_BAND = 2  # bands >= this count as rare
+CID_BITS = 16  # low bits of a packed token: class id; high bits: word identity
+CID_MASK = (1 << CID_BITS) - 1
 
 
 @dataclass
@@ -93,7 +97,10 @@ class Vocabulary:
         self.bos = self.other_id + 1
         self.eos = self.bos + 1
         self.size = self.eos + 1
+        if self.size >= 1 << CID_BITS:
+            raise ValueError(f"vocabulary too large: {self.size} classes")
         self._cache: dict[str, int] = {}
+        self._wids: dict[str, int] = {}
         self._build_tables()
 
     def _build_tables(self) -> None:
@@ -117,15 +124,31 @@ class Vocabulary:
                 self.starts_sentence[self.punct_ids[t]] = True
 
     def cid(self, token: str) -> int:
-        """The class id of one token (cached)."""
+        """The class id of one token."""
+        return self.packed(token) & CID_MASK
+
+    def packed(self, token: str) -> int:
+        """Class id and word identity of one token in one int (cached).
+
+        The high bits number the token's lower-cased form, so that two tokens
+        are the same word (ignoring case) exactly when their high bits agree.
+        """
         got = self._cache.get(token)
         if got is not None:
             return got
-        cid = self._classify(token)
-        if len(self._cache) > 500_000:
+        low = token.lower()
+        wid = self._wids.get(low)
+        if wid is None:
+            wid = self._wids[low] = len(self._wids)
+        value = (wid << CID_BITS) | self._classify(token)
+        self._cache[token] = value
+        return value
+
+    def trim_cache(self, limit: int = 500_000) -> None:
+        """Forget cached tokens when there are more than ``limit`` (bounds memory)."""
+        if len(self._cache) > limit or len(self._wids) > limit:
             self._cache.clear()
-        self._cache[token] = cid
-        return cid
+            self._wids.clear()
 
     def _classify(self, token: str) -> int:
         first = token[0]
@@ -156,10 +179,11 @@ class Vocabulary:
         return self.band_base + 3 * band + case
 
     def encode(self, text: str) -> list[int]:
-        """Class ids of the tokens of ``text``."""
+        """Packed class ids and word identities (see :meth:`packed`) of the tokens of ``text``."""
         cache = self._cache
         return [
-            c if (c := cache.get(t)) is not None else self.cid(t) for t in TOKEN_RE.findall(text)
+            c if (c := cache.get(t)) is not None else self.packed(t)
+            for t in TOKEN_RE.findall(text)
         ]
 
 
@@ -177,6 +201,7 @@ class Encoded:
     """A batch of paragraphs as flat arrays of class ids, sentences and n-gram hashes."""
 
     ids: npt.NDArray[np.int64]  # class id per token
+    wids: npt.NDArray[np.int64]  # word identity per token (equal iff same lower-cased form)
     para: npt.NDArray[np.int64]  # paragraph index per token
     sent: npt.NDArray[np.int64]  # sentence index per token (global over the batch)
     sent_para: npt.NDArray[np.int64]  # paragraph index per sentence
@@ -202,10 +227,13 @@ def encode_batch(
     vocab: Vocabulary, texts: list[str], bits: int, orders: tuple[int, ...] = (1, 2)
 ) -> Encoded:
     """Tokenize, split into sentences and hash the n-grams of a list of paragraphs."""
+    vocab.trim_cache()
     per_para = [vocab.encode(t) for t in texts]
     lengths = np.fromiter((len(p) for p in per_para), np.int64, len(per_para))
     n_tok = int(lengths.sum())
-    ids = np.fromiter((c for p in per_para for c in p), np.int64, n_tok)
+    packed = np.fromiter(itertools.chain.from_iterable(per_para), np.int64, n_tok)
+    ids = packed & CID_MASK
+    wids = packed >> CID_BITS
     para = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
     # A sentence starts at a paragraph start, or after a terminal followed by a capital/opener.
     start = np.zeros(n_tok, bool)
@@ -272,6 +300,7 @@ def encode_batch(
     del counts
     return Encoded(
         ids=ids,
+        wids=wids,
         para=para,
         sent=sent,
         sent_para=sent_para,
@@ -333,6 +362,7 @@ _FRAGMENT = re.compile(
 _WORD_BEFORE = re.compile(r"([\w.]+)[.!?][”\"’]?\s$")
 _OPEN_THEN_PUNCT = re.compile(r"[“‘]\s*[,.;:]")
 _SPACE_THEN_CLOSE = re.compile(r"(?<=\s)”(?=\w)")
+_CURLY = re.compile("[“”]")
 _LONE_STRAIGHT = re.compile(r"(?<=\s)\"(?=\s|$)")
 
 
@@ -418,7 +448,8 @@ def find_unbalanced_quotes(
     for m in _SPACE_THEN_CLOSE.finditer(text):
         add(m.start(), m.end() + 1)
     open_at = -1
-    for i, ch in enumerate(text):
+    for m in _CURLY.finditer(text):
+        i, ch = m.start(), m.group()
         if ch == "“":
             if open_at >= 0:
                 add(open_at, _word_end(text, open_at))
@@ -516,6 +547,10 @@ class GarbleDetector:
             span_cap=int(c["span_cap"]),
         )
         self.rules = Rules.load(rules_path)
+        self._conj_ids = np.array(
+            [self.vocab.cid(w) for w in ("and", "or", "&", "And", "Or")], dtype=np.int64
+        )
+        self._period_id = self.vocab.punct_ids["."]
 
     def sentence_logits(self, enc: Encoded) -> npt.NDArray[np.float64]:
         """Model log-odds of each sentence of an encoded batch."""
@@ -545,44 +580,76 @@ class GarbleDetector:
         Returns:
             The document score, one score per paragraph, and the evidence spans.
         """
-        texts = [t if isinstance(t, str) else "" for t in texts]
+        return self.score_documents([texts])[0]
+
+    def score_documents(self, docs: list[list[str]]) -> list[GarbleResult]:
+        """Score many documents at once (faster than one by one: numpy work is shared).
+
+        Args:
+            docs: each document as the texts of its body paragraphs.
+
+        Returns:
+            One :class:`GarbleResult` per document, in order.
+        """
+        texts: list[str] = []
+        doc_of: list[int] = []
+        first_para: list[int] = []
+        for d, paras in enumerate(docs):
+            first_para.append(len(texts))
+            for t in paras:
+                texts.append(t if isinstance(t, str) else "")
+                doc_of.append(d)
         if not texts:
-            return GarbleResult(score=0.0)
+            return [GarbleResult(score=0.0) for _ in docs]
         enc = encode_batch(self.vocab, texts, self.bits, self.orders)
         logits = self.sentence_logits(enc)
         ntok = np.bincount(enc.sent, minlength=enc.n_sent).astype(np.float64)
         para_w = np.bincount(enc.sent_para, weights=ntok, minlength=len(texts))
         para_a = np.bincount(enc.sent_para, weights=ntok * logits, minlength=len(texts))
+        doc_idx = np.asarray(doc_of, dtype=np.int64)
+        doc_w = np.bincount(doc_idx, weights=para_w, minlength=len(docs))
+        doc_a = np.bincount(doc_idx, weights=para_a, minlength=len(docs))
+        last = {first_para[d] + len(p) - 1 for d, p in enumerate(docs) if p}
         c = self.calibration
-        spans = self._spans(texts, enc, logits)
         by_para: list[list[dict[str, Any]]] = [[] for _ in texts]
-        for sp in spans:
+        for sp in self._spans(texts, enc, logits, last):
             by_para[sp["paragraph"]].append(sp)
-        para_scores: list[float] = []
-        for i in range(len(texts)):
-            if para_w[i] == 0:
-                para_scores.append(0.0)
+        results: list[GarbleResult] = []
+        for d, paras in enumerate(docs):
+            base = first_para[d]
+            para_scores: list[float] = []
+            spans: list[dict[str, Any]] = []
+            for i in range(base, base + len(paras)):
+                found = by_para[i]
+                if para_w[i] == 0 and not found:
+                    para_scores.append(0.0)
+                    continue
+                a = para_a[i] / para_w[i] if para_w[i] else -np.inf
+                para_scores.append(_sigmoid(c.log_odds(a, self.span_evidence(found))))
+                for sp in found:
+                    sp["paragraph"] = i - base
+                    spans.append(sp)
+            if doc_w[d] == 0 and not spans:
+                results.append(GarbleResult(score=0.0, paragraph_scores=para_scores))
                 continue
-            z = c.log_odds(para_a[i] / para_w[i], self.span_evidence(by_para[i]))
-            para_scores.append(_sigmoid(z))
-        total_w = float(para_w.sum())
-        if total_w == 0:
-            return GarbleResult(score=0.0, paragraph_scores=para_scores, spans=spans)
-        doc_a = float(para_a.sum()) / total_w
-        z = c.log_odds(doc_a, self.span_evidence(spans))
-        return GarbleResult(score=_sigmoid(z), paragraph_scores=para_scores, spans=spans)
+            a = doc_a[d] / doc_w[d] if doc_w[d] else -np.inf
+            z = c.log_odds(a, self.span_evidence(spans))
+            results.append(GarbleResult(score=_sigmoid(z), paragraph_scores=para_scores, spans=spans))
+        return results
 
     def _spans(
-        self, texts: list[str], enc: Encoded, logits: npt.NDArray[np.float64]
+        self, texts: list[str], enc: Encoded, logits: npt.NDArray[np.float64], last: set[int]
     ) -> list[dict[str, Any]]:
+        """Evidence spans of all paragraphs (``last``: paragraphs that end a document)."""
         rules = self.rules
         out: list[dict[str, Any]] = []
-        n = len(texts)
+        redup, broken = self._candidates(enc)
         for i, text in enumerate(texts):
-            found = find_reduplication(text, rules)
-            found += find_broken_boundaries(text, rules)
+            found = find_reduplication(text, rules) if i in redup else []
+            if i in broken:
+                found += find_broken_boundaries(text, rules)
             if "“" in text or "”" in text or '"' in text:
-                nxt = texts[i + 1].lstrip() if i + 1 < n else ""
+                nxt = "" if i in last else texts[i + 1].lstrip()
                 found += find_unbalanced_quotes(text, continued=nxt[:1] in ("“", '"'))
             w = self.calibration.span_weights
             for start, end, reason in found:
@@ -590,6 +657,43 @@ class GarbleDetector:
         out.extend(self._token_spans(texts, enc, logits))
         out.sort(key=lambda s: (s["paragraph"], s["start"], s["end"]))
         return out
+
+    def _candidates(self, enc: Encoded) -> tuple[set[int], set[int]]:
+        """Paragraphs that may hold a reduplication, or a broken boundary (cheap filter).
+
+        The regular expressions are exact but slow; the token arrays tell in one
+        pass which paragraphs can match at all.
+        """
+        ids = enc.ids
+        n = len(ids)
+        if n < 2:
+            return set(), set()
+        v = self.vocab
+        word = v.is_word[ids]
+        base = enc.wids  # the word, ignoring case
+        para = enc.para
+        same1 = para[1:] == para[:-1]
+        rep = word[:-1] & word[1:] & (base[:-1] == base[1:]) & same1
+        redup = set(para[:-1][rep].tolist())
+        if n >= 3:
+            conj = np.isin(ids[1:-1], self._conj_ids)
+            coord = word[:-2] & word[2:] & (base[:-2] == base[2:]) & conj & same1[1:] & same1[:-1]
+            redup.update(para[:-2][coord].tolist())
+        if n >= 4:
+            pair = word[:-3] & (base[:-3] == base[2:-1]) & (base[1:-2] == base[3:])
+            pair &= word[1:-2] & same1[:-2] & same1[1:-1] & same1[2:]
+            redup.update(para[:-3][pair].tolist())
+        lower_next = (ids[:-1] == self._period_id) & word[1:] & (v.case_of[ids[1:]] == LOWER)
+        broken = set(para[:-1][lower_next & same1].tolist())
+        # capitalised-only sentences that are not the first of their paragraph
+        lower = word & (v.case_of[ids] == LOWER)
+        n_lower = np.bincount(enc.sent, weights=lower, minlength=enc.n_sent)
+        n_words = np.bincount(enc.sent, weights=word, minlength=enc.n_sent)
+        first = np.ones(enc.n_sent, bool)
+        first[1:] = enc.sent_para[1:] != enc.sent_para[:-1]
+        frag = (n_lower == 0) & (n_words >= self.rules.min_fragment_words) & ~first
+        broken.update(enc.sent_para[frag].tolist())
+        return redup, broken
 
     def _token_spans(
         self, texts: list[str], enc: Encoded, logits: npt.NDArray[np.float64]

@@ -18,6 +18,26 @@ class ConfigError(ValueError):
     """A settings file or option that cannot be used; the run stops with exit 2."""
 
 
+HTML_FAVOR = ("balanced", "precision", "recall")
+
+
+@dataclass(frozen=True)
+class HtmlSettings:
+    """How HTML pages are extracted (trafilatura; see docs/html.md)."""
+
+    favor: str = "balanced"  # balanced | precision (less chrome) | recall (more text)
+    fast: bool = False  # skip trafilatura's fallback extractors: faster, a little less accurate
+    max_dropped_lines: int = 100  # chrome lines kept per page as boilerplate evidence
+
+    def __post_init__(self) -> None:
+        if self.favor not in HTML_FAVOR:
+            raise ConfigError(
+                f"inputs.html.favor must be one of {', '.join(HTML_FAVOR)}, not {self.favor!r}"
+            )
+        if self.max_dropped_lines < 0:
+            raise ConfigError("inputs.html.max_dropped_lines must be 0 or more")
+
+
 @dataclass(frozen=True)
 class InputSettings:
     """How inputs are found and read."""
@@ -28,6 +48,7 @@ class InputSettings:
     chunk_size: int = 10_000
     max_doc_bytes: int = 20_000_000  # larger documents become a resource_limit finding
     max_documents: int = 0  # 0: no limit; beyond it documents are quarantined unread
+    html: HtmlSettings = field(default_factory=HtmlSettings)
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,23 @@ class SignalSettings:
     language: str = "en"
     garble_threshold: float = 0.5
     word_count_tolerance: float = 0.10
+    html_date_tolerance_days: float = 1.0  # page dates further apart are date_inconsistent
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Caps that keep report.html small on large runs; results.json keeps everything."""
+
+    max_table_rows: int = 10_000  # rows in the documents table, most severe first
+    max_detail_documents: int = 2_000  # documents whose text and evidence are embedded
+    max_detail_chars: int = 1_200_000  # total characters of embedded document text
+    max_document_chars: int = 20_000  # characters of one document's text shown
+    max_pairs: int = 200  # duplicate pairs with a side-by-side view (within 2/5 of the detail)
+    max_shared_spans: int = 200  # shared passages highlighted per pair
+    max_clusters: int = 300  # clusters listed
+    max_links: int = 8  # document links listed per check, cluster or pair list
+    max_evidence_chars: int = 4_000  # characters of one finding's evidence shown as JSON
+    history_runs: int = 50  # earlier runs shown in the trend chart
 
 
 @dataclass(frozen=True)
@@ -87,6 +125,7 @@ class Settings:
     parse: ParseSettings = field(default_factory=ParseSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     signals: SignalSettings = field(default_factory=SignalSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     @classmethod
     def load(

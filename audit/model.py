@@ -89,6 +89,7 @@ DOCUMENT_COLUMNS: tuple[str, ...] = (
     "meta",  # dict: every other field of the input record
     "record",  # dict: the original record for tables, None for text files
     "read_error",  # why the input could not be read, or None
+    "problems",  # list of str: fields of the record that had the wrong type or were missing
 )
 
 PARAGRAPH_COLUMNS: tuple[str, ...] = (
@@ -235,3 +236,24 @@ class AuditResult:
     def passed(self) -> bool:
         """Whether the gate passed."""
         return bool(self.results["gate"]["passed"])
+
+
+@dataclass(slots=True)
+class Corpus:
+    """The whole batch after the per-chunk stages, for the global ones."""
+
+    documents: pd.DataFrame
+    paragraphs: pd.DataFrame
+    findings: list[Finding] = field(default_factory=list)
+    clusters: list[Cluster] = field(default_factory=list)
+    expectations: list[ExpectationOutcome] = field(default_factory=list)
+
+    @classmethod
+    def concat(cls, chunks: list[Chunk]) -> Corpus:
+        """Join chunks in input order."""
+        if not chunks:
+            empty = Chunk.from_records([])
+            return cls(empty.documents, empty.paragraphs)
+        docs = pd.concat([c.documents for c in chunks], ignore_index=True)
+        paras = pd.concat([c.paragraphs for c in chunks], ignore_index=True)
+        return cls(docs, paras, [f for c in chunks for f in c.findings])

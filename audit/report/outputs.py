@@ -1,0 +1,65 @@
+"""Write the run folder: every file of the contract, then refresh ``latest/``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from audit.model import Corpus
+from audit.report.files import atomic_write_lines, atomic_write_text, dumps, refresh_latest
+from audit.report.html import read_history, write_report
+from audit.report.junit import write_junit
+from audit.report.summary import write_summary
+
+
+def write_run(out: Path, results: dict[str, Any], corpus: Corpus) -> Path:
+    """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder."""
+    run_dir = out / results["run"]["id"]
+    run_dir.mkdir(parents=True, exist_ok=False)
+    atomic_write_text(run_dir / "results.json", dumps(results))
+    accepted, quarantined = _split(results, corpus)
+    atomic_write_lines(run_dir / "accepted.jsonl", accepted)
+    atomic_write_lines(run_dir / "quarantined.jsonl", quarantined)
+    write_junit(results, run_dir / "junit.xml")
+    write_summary(results, run_dir / "summary.md")
+    write_report(results, run_dir / "report.html", read_history(out))
+    refresh_latest(run_dir)
+    return run_dir
+
+
+def output_record(
+    doc: dict[str, Any], original: dict[str, Any] | None, text: str
+) -> dict[str, Any]:
+    """One line of accepted/quarantined.jsonl: the original record, normalized fields and
+    findings."""
+    return {
+        "doc_id": doc["doc_id"],
+        "source": doc["source"],
+        "line": doc["line"],
+        "verdict": doc["verdict"],
+        "record": original if original is not None else {"text": text},
+        "normalized": {
+            k: doc[k]
+            for k in ("title", "url", "published", "domain", "word_count", "claimed_word_count")
+        }
+        | {"language": doc["signals"].get("language")},
+        "findings": doc["findings"],
+    }
+
+
+def _split(
+    results: dict[str, Any], corpus: Corpus
+) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
+    docs = corpus.documents
+    originals = dict(
+        zip(docs["doc_id"], zip(docs["record"], docs["text"], strict=True), strict=True)
+    )
+
+    def rows(quarantine: bool) -> Iterator[dict[str, Any]]:
+        for doc in results["documents"]:
+            if (doc["verdict"] == "quarantine") == quarantine:
+                original, text = originals[doc["doc_id"]]
+                yield output_record(doc, original, text)
+
+    return rows(False), rows(True)

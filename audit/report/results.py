@@ -1,0 +1,106 @@
+"""Build the results.json document (contract schema_version 1) from a finished run."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+
+from audit.model import DOCUMENT_COLUMNS, SCHEMA_VERSION, Corpus, Finding
+
+# Signal columns that the contract requires in every document's `signals`.
+REQUIRED_SIGNALS: dict[str, Any] = {
+    "garble_score": 0.0,
+    "boilerplate_ratio": 0.0,
+    "dup_paragraph_fraction": 0.0,
+    "language": None,
+}
+# Documents-table columns that are not signals (their values appear elsewhere).
+NOT_SIGNALS = frozenset(DOCUMENT_COLUMNS) | {"evidence", "word_count", "published_date"}
+
+
+def build_results(
+    corpus: Corpus,
+    verdicts: dict[str, str],
+    gate: dict[str, Any],
+    run: dict[str, Any],
+) -> dict[str, Any]:
+    """The results document: run, gate, documents, clusters, expectations."""
+    by_doc: dict[str, list[Finding]] = defaultdict(list)
+    for f in corpus.findings:
+        by_doc[f.doc_id].append(f)
+    paras = _paragraphs_by_doc(corpus.paragraphs)
+    docs = corpus.documents
+    columns = list(docs.columns)
+    documents = []
+    for values in docs.itertuples(index=False, name=None):
+        row = dict(zip(columns, values, strict=True))
+        doc_id = row["doc_id"]
+        documents.append(
+            _document(
+                row, by_doc.get(doc_id, []), paras.get(doc_id, []), verdicts.get(doc_id, "accept")
+            )
+        )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": run,
+        "gate": gate,
+        "documents": documents,
+        "clusters": [c.to_dict() for c in corpus.clusters],
+        "expectations": [e.to_dict() for e in corpus.expectations],
+    }
+
+
+def _document(
+    row: dict[str, Any], findings: list[Finding], paragraphs: list[dict[str, Any]], verdict: str
+) -> dict[str, Any]:
+    signals = dict(REQUIRED_SIGNALS)
+    for key, value in row.items():
+        if key not in NOT_SIGNALS:
+            signals[key] = _plain(value)
+    order = {"error": 0, "warning": 1, "info": 2}
+    findings = sorted(findings, key=lambda f: (order[f.severity.value], f.check))
+    return {
+        "doc_id": row["doc_id"],
+        "source": row["source"],
+        "line": _plain(row.get("line")),
+        "domain": _plain(row.get("domain")),
+        "url": _plain(row.get("url")),
+        "title": _plain(row.get("title")),
+        "published": _plain(row.get("published_date")),
+        "published_raw": _plain(row.get("published")),
+        "word_count": int(_plain(row.get("word_count")) or 0),
+        "claimed_word_count": _plain(row.get("claimed_word_count")),
+        "encoding": _plain(row.get("encoding")),
+        "signals": signals,
+        "verdict": verdict,
+        "findings": [f.to_dict() for f in findings],
+        "paragraphs": paragraphs,
+    }
+
+
+def _paragraphs_by_doc(paragraphs: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    keep = [
+        c
+        for c in ("idx", "line", "role", "reason", "repeat_of", "start", "end", "text")
+        if c in paragraphs.columns
+    ]
+    for values in paragraphs[["doc_id", *keep]].itertuples(index=False, name=None):
+        out[values[0]].append({k: _plain(v) for k, v in zip(keep, values[1:], strict=True)})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: numpy scalars to Python, NaN to None."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, list | dict | str):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value

@@ -1,0 +1,136 @@
+"""The command line: run folder, exit codes, formats, settings files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from audit.cli import app
+from tests.conftest import ROOT
+
+runner = CliRunner()
+RUN_FILES = {
+    "report.html",
+    "results.json",
+    "junit.xml",
+    "accepted.jsonl",
+    "quarantined.jsonl",
+    "summary.md",
+}
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    """Invoke ``audit`` in-process; returns (exit code, stdout)."""
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_run_on_seeds_writes_the_run_folder(tmp_path: Path, seeds_dir: Path) -> None:
+    code, out = run_cli("run", str(seeds_dir), "--out", str(tmp_path), "--format", "json")
+    assert code in (0, 1)
+    results = json.loads(out)
+    assert results["schema_version"] == 1
+    assert {d["doc_id"] for d in results["documents"]} == {p.name for p in seeds_dir.iterdir()}
+    runs = [p for p in tmp_path.iterdir() if p.name != "latest"]
+    assert len(runs) == 1 and runs[0].name == results["run"]["id"]
+    assert {p.name for p in runs[0].iterdir()} >= RUN_FILES
+    assert {p.name for p in (tmp_path / "latest").iterdir()} >= RUN_FILES
+    on_disk = json.loads((runs[0] / "results.json").read_text())
+    assert on_disk["run"]["id"] == results["run"]["id"]
+    for key in (
+        "id",
+        "started_at",
+        "duration_s",
+        "inputs",
+        "n_documents",
+        "n_paragraphs",
+        "engine",
+        "settings",
+    ):
+        assert key in on_disk["run"]
+    doc = on_disk["documents"][0]
+    for key in (
+        "doc_id",
+        "source",
+        "domain",
+        "url",
+        "title",
+        "published",
+        "word_count",
+        "claimed_word_count",
+        "signals",
+        "verdict",
+        "findings",
+    ):
+        assert key in doc
+    for key in ("garble_score", "boilerplate_ratio", "dup_paragraph_fraction", "language"):
+        assert key in doc["signals"]
+
+
+def test_accepted_plus_quarantined_is_the_input(tmp_path: Path) -> None:
+    batch = tmp_path / "in"
+    batch.mkdir()
+    (batch / "good.txt").write_text("A headline\n" + "A sentence of the story here. " * 20)
+    (batch / "empty.txt").write_bytes(b"")
+    (batch / "rows.jsonl").write_text('{"id": "r1", "text": "Row text."}\n{broken\n')
+    code, _ = run_cli("run", str(batch), "--out", str(tmp_path / "out"), "-q")
+    assert code == 1
+    latest = tmp_path / "out" / "latest"
+    accepted = [json.loads(x) for x in (latest / "accepted.jsonl").read_text().splitlines()]
+    quarantined = [json.loads(x) for x in (latest / "quarantined.jsonl").read_text().splitlines()]
+    ids = sorted(r["doc_id"] for r in accepted + quarantined)
+    assert ids == ["empty.txt", "good.txt", "r1", "rows.jsonl:2"]
+    bad = {r["doc_id"]: r for r in quarantined}
+    assert bad["rows.jsonl:2"]["findings"][0]["check"] == "unreadable_input"
+    assert "rows.jsonl:2: invalid JSON" in bad["rows.jsonl:2"]["findings"][0]["message"]
+    row = next(r for r in accepted + quarantined if r["doc_id"] == "r1")
+    assert row["record"] == {"id": "r1", "text": "Row text."}
+
+
+def test_fail_on_never_passes_and_bad_options_exit_2(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope")
+    assert run_cli("run", missing, "--out", str(tmp_path), "-q")[0] == 1
+    assert run_cli("run", missing, "--out", str(tmp_path), "-q", "--fail-on", "never")[0] == 0
+    assert run_cli("run", "--fail-on", "bogus")[0] == 2
+    assert run_cli("run", "--config", str(tmp_path / "missing.toml"))[0] == 2
+    assert run_cli("run", "--admit", "--out", str(tmp_path))[0] == 2
+
+
+def test_settings_file_and_command_line_precedence(tmp_path: Path, seeds_dir: Path) -> None:
+    cfg = tmp_path / "audit.toml"
+    cfg.write_text(f'out = "{tmp_path / "from_config"}"\nfail_on = "never"\n')
+    code, out = run_cli("run", str(seeds_dir), "--config", str(cfg), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["gate"]["fail_on"] == "never"
+    assert (tmp_path / "from_config" / "latest" / "results.json").is_file()
+    code, out = run_cli(
+        "run", str(seeds_dir), "--config", str(cfg), "--fail-on", "warning", "--format", "json"
+    )
+    assert json.loads(out)["gate"]["fail_on"] == "warning"
+    cfg.write_text("fail_on = 3\n")
+    assert run_cli("run", "--config", str(cfg))[0] == 2
+    cfg.write_text("not toml [\n")
+    assert run_cli("run", "--config", str(cfg))[0] == 2
+
+
+def test_console_script_one_line_errors_and_fast_help() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "audit", "run", "--fail-on", "bogus"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "audit", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0
+    assert "great_expectations" not in proc.stderr and "dask" not in proc.stderr

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from audit.signals.garble import get_detector  # noqa: E402
-from bench import garble_data  # noqa: E402
+from audit.signals.garble import get_detector
+from bench import garble_data
 
 
 def make_documents(n_docs: int, n_words: int, para_words: int = 60) -> list[list[str]]:

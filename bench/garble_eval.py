@@ -24,9 +24,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from audit.config import Settings  # noqa: E402
-from audit.signals import garble  # noqa: E402
-from bench import garble_data  # noqa: E402
+from audit.config import Settings
+from audit.signals import garble
+from bench import garble_data
 
 FLOORS_PATH = Path(__file__).resolve().parent / "quality_floors.json"
 PSEUDO_DOC_ROWS = 10

@@ -61,8 +61,9 @@ class SentenceModel:
     def logits(self, enc: garble.Encoded) -> npt.NDArray[np.float64]:
         """Log-odds per sentence."""
         s = np.bincount(enc.hash_sent, weights=self.weights[enc.hashes], minlength=enc.n_sent)
-        s += ((enc.dense - self.dense_mean) / self.dense_std) @ self.dense_weights
-        return s + self.bias
+        out: npt.NDArray[np.float64] = s.astype(np.float64) + self.bias
+        out += ((enc.dense - self.dense_mean) / self.dense_std) @ self.dense_weights
+        return out
 
 
 def build_vocab() -> list[str]:
@@ -80,9 +81,7 @@ def fit(encs: Sequence[garble.Encoded], labels: Sequence[npt.NDArray[np.float64]
 
     size = 2**BITS
     mats = [
-        csr_matrix(
-            (np.ones(len(e.hashes)), (e.hash_sent, e.hashes)), shape=(e.n_sent, size)
-        )
+        csr_matrix((np.ones(len(e.hashes)), (e.hash_sent, e.hashes)), shape=(e.n_sent, size))
         for e in encs
     ]
     from scipy.sparse import vstack
@@ -124,7 +123,7 @@ def logit_sums(
     ntok = np.bincount(enc.sent, minlength=enc.n_sent).astype(np.float64)
     num = np.bincount(enc.sent_para, weights=ntok * logits, minlength=n_paragraphs)
     den = np.bincount(enc.sent_para, weights=ntok, minlength=n_paragraphs)
-    return num, den
+    return num.astype(np.float64), den.astype(np.float64)
 
 
 def fit_logistic_1d(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple[float, float]:
@@ -149,9 +148,7 @@ def quantize(w: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int8], float]:
     return np.round(w / scale).astype(np.int8), scale
 
 
-def span_incidence(
-    det: garble.GarbleDetector, texts: list[str]
-) -> tuple[dict[str, int], int]:
+def span_incidence(det: garble.GarbleDetector, texts: list[str]) -> tuple[dict[str, int], int]:
     """How many texts have at least one span of each reason, and how many texts."""
     hits: dict[str, int] = {}
     for t in texts:
@@ -208,9 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     oof_auc = garble_data.roc_auc(train.labels, list(oof_rows / np.maximum(tok_rows, 1)))
     print(f"out-of-fold sentence-model AUC on train: {oof_auc:.4f}")
     if args.dump:
-        np.savez(
-            args.dump, oof_rows=oof_rows, oof_lee=oof_lee, tok_rows=tok_rows, tok_lee=tok_lee
-        )
+        np.savez(args.dump, oof_rows=oof_rows, oof_lee=oof_lee, tok_rows=tok_rows, tok_lee=tok_lee)
 
     e_all = garble.encode_batch(vocab, train.texts, BITS, ORDERS)
     e_lee = garble.encode_batch(vocab, lee, BITS, ORDERS)
@@ -326,7 +321,7 @@ def _threshold_for_fpr(
     flagged_by_spans = z_spans >= 0
     need = np.where(flagged_by_spans, -np.inf, np.log1p(-np.minimum(span_odds, 1 - 1e-12)))
     cut = a - need / beta  # flagged iff thr < cut
-    allowed = int(math.floor(fpr * len(a))) - int(flagged_by_spans.sum())
+    allowed = math.floor(fpr * len(a)) - int(flagged_by_spans.sum())
     order = np.sort(cut[~flagged_by_spans])[::-1]
     if allowed < 0 or not len(order):
         return float(order[0]) if len(order) else 0.0

@@ -40,8 +40,10 @@ TOKEN_RE = re.compile(
     r"(?=[^\W\d_]\.[^\W\d_]\.)(?:[^\W\d_]\.)+"
     r"|[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,:]\d+)*|[^\w\s]|_"
 )
-PUNCTUATION = (".", ",", ";", ":", "(", ")", '"', "'", "?", "!", "-", "–", "—")
-PUNCTUATION += ("“", "”", "‘", "’", "/", "&", "%", "$", "[", "]")
+PUNCTUATION: tuple[str, ...] = (
+    *(".", ",", ";", ":", "(", ")", '"', "'", "?", "!", "-", "–", "—"),
+    *("“", "”", "‘", "’", "/", "&", "%", "$", "[", "]"),
+)
 TERMINALS = (".", "!", "?")
 OPENERS = ('"', "“", "‘", "(", "'")
 
@@ -182,8 +184,7 @@ class Vocabulary:
         """Packed class ids and word identities (see :meth:`packed`) of the tokens of ``text``."""
         cache = self._cache
         return [
-            c if (c := cache.get(t)) is not None else self.packed(t)
-            for t in TOKEN_RE.findall(text)
+            c if (c := cache.get(t)) is not None else self.packed(t) for t in TOKEN_RE.findall(text)
         ]
 
 
@@ -209,7 +210,7 @@ class Encoded:
     hashes: npt.NDArray[np.int64]  # hashed n-gram index, one row per n-gram
     hash_sent: npt.NDArray[np.int64]  # sentence of each n-gram
     hash_pos: npt.NDArray[np.int64]  # token index (within the batch) where each n-gram ends
-    hash_order: npt.NDArray[np.int8]  # 1, 2 or 3
+    hash_order: npt.NDArray[np.int8]  # 1, 2 or 3; 0 for n-grams with a sentence boundary
     dense: npt.NDArray[np.float64]  # (n_sent, len(DENSE_FEATURES))
 
 
@@ -262,11 +263,11 @@ def encode_batch(
     if 2 in orders:
         keys.append(((prev + np.uint64(1)) * size + u) * np.uint64(4) + np.uint64(2))
         kpos.append(pos)
-        korder.append(np.full(n_tok, 2, np.int8))
+        korder.append(np.where(start, 0, 2).astype(np.int8))
         # the closing bigram (last token, end of sentence)
         keys.append(((u[end] + np.uint64(1)) * size + np.uint64(vocab.eos)) * np.uint64(4) + 2)
         kpos.append(pos[end])
-        korder.append(np.full(int(end.sum()), 2, np.int8))
+        korder.append(np.zeros(int(end.sum()), np.int8))
     if 3 in orders and n_tok:
         prev2 = np.empty(n_tok, np.uint64)
         prev2[2:] = u[:-2] if n_tok > 2 else prev2[2:]
@@ -294,9 +295,11 @@ def encode_batch(
     oov = np.bincount(sent, weights=lower & vocab.is_oov[ids], minlength=n_sent)
     oov_t = np.bincount(sent, weights=title & vocab.is_oov[ids], minlength=n_sent)
     nw = np.maximum(words, 1.0)
-    dense = np.column_stack(
-        [np.log1p(words), rare / nlower, oov / nlower, oov_t / nw, ntitle / nw]
-    ) if n_sent else np.zeros((0, len(DENSE_FEATURES)))
+    dense = (
+        np.column_stack([np.log1p(words), rare / nlower, oov / nlower, oov_t / nw, ntitle / nw])
+        if n_sent
+        else np.zeros((0, len(DENSE_FEATURES)))
+    )
     del counts
     return Encoded(
         ids=ids,
@@ -423,9 +426,7 @@ def find_broken_boundaries(text: str, rules: Rules) -> list[tuple[int, int, str]
     return out
 
 
-def find_unbalanced_quotes(
-    text: str, continued: bool = False
-) -> list[tuple[int, int, str]]:
+def find_unbalanced_quotes(text: str, continued: bool = False) -> list[tuple[int, int, str]]:
     """Spans of quotation marks that do not pair up or sit in the wrong place.
 
     ``continued`` says the next paragraph opens with a quotation mark, in which case
@@ -508,7 +509,9 @@ class Calibration:
 
     def log_odds(self, a: float, span_evidence: float) -> float:
         """Log-odds of garbling from model evidence ``a`` and span evidence."""
-        return float(np.logaddexp(self.beta * (a - self.a_thr), span_evidence - self.span_threshold))
+        return float(
+            np.logaddexp(self.beta * (a - self.a_thr), span_evidence - self.span_threshold)
+        )
 
 
 class GarbleDetector:
@@ -555,9 +558,10 @@ class GarbleDetector:
     def sentence_logits(self, enc: Encoded) -> npt.NDArray[np.float64]:
         """Model log-odds of each sentence of an encoded batch."""
         s = np.bincount(enc.hash_sent, weights=self.weights[enc.hashes], minlength=enc.n_sent)
+        out: npt.NDArray[np.float64] = s.astype(np.float64) + self.bias
         if enc.n_sent:
-            s += ((enc.dense - self.dense_mean) / self.dense_std) @ self.dense_weights
-        return s + self.bias
+            out += ((enc.dense - self.dense_mean) / self.dense_std) @ self.dense_weights
+        return out
 
     def span_evidence(self, spans: list[dict[str, Any]]) -> float:
         """Summed weights of ``spans`` (at most ``span_cap`` per reason)."""
@@ -634,7 +638,9 @@ class GarbleDetector:
                 continue
             a = doc_a[d] / doc_w[d] if doc_w[d] else -np.inf
             z = c.log_odds(a, self.span_evidence(spans))
-            results.append(GarbleResult(score=_sigmoid(z), paragraph_scores=para_scores, spans=spans))
+            results.append(
+                GarbleResult(score=_sigmoid(z), paragraph_scores=para_scores, spans=spans)
+            )
         return results
 
     def _spans(
@@ -722,7 +728,9 @@ class GarbleDetector:
                 j = 0
                 while j < len(rare_pos):
                     k = j
-                    while k + 1 < len(rare_pos) and rare_pos[k + 1] - rare_pos[j] < rules.rare_window:
+                    while (
+                        k + 1 < len(rare_pos) and rare_pos[k + 1] - rare_pos[j] < rules.rare_window
+                    ):
                         k += 1
                     if k - j + 1 >= rules.min_rare:
                         a = offsets[word_pos[rare_pos[j]]][0]

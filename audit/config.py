@@ -79,7 +79,11 @@ class SignalSettings:
     """Thresholds used by signal functions that are not GX expectations."""
 
     language: str = "en"
+    # garble_score over this raises garbled_text; the score is calibrated so that 0.5
+    # flags about 1% of clean news articles (docs/garble.md)
     garble_threshold: float = 0.5
+    garble_severity: str = "warning"
+    garble_max_spans: int = 50  # evidence spans kept per finding
     word_count_tolerance: float = 0.10
     html_date_tolerance_days: float = 1.0  # page dates further apart are date_inconsistent
 

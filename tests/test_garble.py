@@ -259,3 +259,48 @@ def test_roc_auc_helper() -> None:
         len(pos) * len(neg)
     )
     assert garble_data.roc_auc(list(y), list(s)) == pytest.approx(brute)
+
+
+# --- the signals stage -------------------------------------------------------------
+
+
+def test_annotate_chunk_scores_and_flags_the_seeds(seed_chunk: Chunk) -> None:
+    garble.annotate_chunk(seed_chunk)
+    docs = seed_chunk.documents.set_index("doc_id")
+    scores = {str(d)[:3]: float(s) for d, s in docs["garble_score"].items()}
+    assert scores["002"] > THRESHOLD
+    assert all(scores[k] < THRESHOLD for k in ("000", "001", "003"))
+    findings = [f for f in seed_chunk.findings if f.check == "garbled_text"]
+    assert [f.doc_id[:3] for f in findings] == ["002"]
+    f = findings[0]
+    assert f.severity.value == "warning"
+    ev = f.evidence
+    assert ev["score"] > ev["threshold"] == THRESHOLD
+    text = str(docs.loc[f.doc_id, "text"])
+    lines = text.splitlines()
+    for span in ev["spans"]:
+        assert text[span["doc_start"] : span["doc_end"]] == span["text"]
+        assert span["text"] in lines[span["line"] - 1]
+    dup = next(s for s in ev["spans"] if s["text"] == "withdrawal and withdrawal")
+    assert dup["line"] == 17 and dup["reason"] == "reduplication"
+    paras = seed_chunk.paragraphs
+    body = paras["role"] == Role.BODY.value
+    assert paras.loc[body, "garble_score"].notna().all()
+    assert paras.loc[~body, "garble_score"].isna().all()
+
+
+def test_annotate_chunk_settings(seed_chunk: Chunk) -> None:
+    from audit.config import ConfigError, SignalSettings
+
+    garble.annotate_chunk(seed_chunk, SignalSettings(garble_severity="error", garble_threshold=0.0))
+    flagged = [f for f in seed_chunk.findings if f.check == "garbled_text"]
+    assert len(flagged) == 4 and all(f.severity.value == "error" for f in flagged)
+    with pytest.raises(ConfigError):
+        garble.annotate_chunk(seed_chunk, SignalSettings(garble_severity="loud"))
+
+
+def test_annotate_chunk_without_body() -> None:
+    chunk = Chunk.from_records([{"doc_id": "a"}, {"doc_id": "b"}])
+    garble.annotate_chunk(chunk)
+    assert list(chunk.documents["garble_score"]) == [0.0, 0.0]
+    assert chunk.findings == []

@@ -26,10 +26,14 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from audit.config import SignalSettings
+    from audit.model import Chunk
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MODEL_PATH = DATA_DIR / "garble_model.npz"
@@ -433,8 +437,8 @@ def find_unbalanced_quotes(text: str, continued: bool = False) -> list[tuple[int
     a quote left open at the end is the usual news style, not an error.
 
     Example:
-        >>> find_unbalanced_quotes('citing China’s” coercion and discrimination “, as well')
-        [(43, 46, 'unbalanced_quotes')]
+        >>> find_unbalanced_quotes('he cited “coercion and discrimination “, as well')
+        [(9, 18, 'unbalanced_quotes'), (38, 41, 'unbalanced_quotes')]
     """
     out: list[tuple[int, int, str]] = []
     flagged: set[int] = set()
@@ -775,3 +779,116 @@ def _span(p: int, text: str, start: int, end: int, reason: str, score: float) ->
 def get_detector() -> GarbleDetector:
     """The process-wide detector, loaded on first use."""
     return GarbleDetector()
+
+
+def annotate_chunk(chunk: Chunk, settings: SignalSettings | None = None) -> None:
+    """The signals stage for garbling: scores, columns and ``garbled_text`` findings.
+
+    Scores every document of ``chunk`` from its ``body`` paragraphs, adds the
+    ``garble_score`` column to the documents table (and to the paragraphs table,
+    for body paragraphs; NaN elsewhere), and appends a ``garbled_text`` finding
+    for each document whose score is over ``settings.garble_threshold``. The
+    finding's evidence holds the score, the threshold, the paragraphs over the
+    threshold and the spans, each with its line number and character offsets in
+    the document and in the paragraph.
+
+    Args:
+        chunk: a parsed chunk (paragraphs carry ``role``).
+        settings: thresholds; the defaults of :class:`audit.config.SignalSettings` if None.
+
+    Example:
+        >>> from audit.model import Chunk
+        >>> ch = Chunk.from_records(
+        ...     [{"doc_id": "a"}],
+        ...     [{"doc_id": "a", "idx": 0, "text": "It said so.", "role": "body",
+        ...       "start": 0, "end": 11, "line": 1}],
+        ... )
+        >>> annotate_chunk(ch)
+        >>> float(ch.documents.loc[0, "garble_score"]) < 0.5
+        True
+    """
+    from audit.config import ConfigError, SignalSettings
+    from audit.model import Check, Finding, Severity
+
+    settings = settings or SignalSettings()
+    try:
+        severity = Severity(settings.garble_severity)
+    except ValueError:
+        raise ConfigError(
+            "signals.garble_severity must be error, warning or info, "
+            f"not {settings.garble_severity!r}"
+        ) from None
+    det = get_detector()
+    docs = chunk.documents
+    paras = chunk.paragraphs
+    order = [str(d) for d in docs["doc_id"]]
+    rows: dict[str, list[int]] = {d: [] for d in order}
+    if len(paras):
+        body = paras[paras["role"] == "body"].sort_values(["doc_id", "idx"], kind="stable")
+        for pos, doc_id in zip(body.index, body["doc_id"], strict=True):
+            rows.setdefault(str(doc_id), []).append(pos)
+    texts = [[_text(paras.at[i, "text"]) for i in rows[d]] for d in order]
+    results = det.score_documents(texts)
+    docs["garble_score"] = [round(r.score, 4) for r in results]
+    para_scores = np.full(len(paras), np.nan)
+    pos_of = {label: k for k, label in enumerate(paras.index)}
+    for d, r in zip(order, results, strict=True):
+        for i, s in zip(rows[d], r.paragraph_scores, strict=True):
+            para_scores[pos_of[i]] = round(s, 4)
+    paras["garble_score"] = para_scores
+    threshold = settings.garble_threshold
+    for d, r in zip(order, results, strict=True):
+        if r.score <= threshold:
+            continue
+        spans = [_doc_span(paras, rows[d][s["paragraph"]], s) for s in r.spans]
+        hot = [
+            {
+                "idx": _int(paras.at[rows[d][k], "idx"]),
+                "line": _int(paras.at[rows[d][k], "line"]),
+                "score": round(ps, 4),
+            }
+            for k, ps in enumerate(r.paragraph_scores)
+            if ps > threshold
+        ]
+        reasons: dict[str, int] = {}
+        for sp in spans:
+            reasons[sp["reason"]] = reasons.get(sp["reason"], 0) + 1
+        listed = ", ".join(f"{k} x{v}" for k, v in sorted(reasons.items()))
+        message = f"text reads as garbled (score {r.score:.2f} > {threshold})"
+        if listed:
+            message += f": {listed}"
+        evidence = {
+            "score": round(r.score, 4),
+            "threshold": threshold,
+            "paragraphs": hot,
+            "spans": spans[: settings.garble_max_spans],
+            "n_spans": len(spans),
+        }
+        chunk.findings.append(Finding(d, Check.GARBLED_TEXT, severity, message, evidence))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if value is None or value != value else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _doc_span(paras: Any, row: int, span: dict[str, Any]) -> dict[str, Any]:
+    """A span with the paragraph's line and index and offsets in the document text."""
+    start = _int(paras.at[row, "start"])
+    return {
+        "line": _int(paras.at[row, "line"]),
+        "paragraph_idx": _int(paras.at[row, "idx"]),
+        "start": span["start"],
+        "end": span["end"],
+        "doc_start": None if start is None else start + span["start"],
+        "doc_end": None if start is None else start + span["end"],
+        "text": span["text"],
+        "reason": span["reason"],
+        "score": span["score"],
+    }

@@ -46,6 +46,7 @@ L2 = 3.0  # ridge penalty (chosen on out-of-fold AUC of train)
 FOLDS = 5
 SEED = 1
 PSEUDO_DOC_ROWS = 10  # MLQE rows per pseudo-document when fitting the slope
+PARAGRAPH_SENTENCES = 3  # sentences per pseudo-paragraph of a Lee article
 
 
 @dataclass
@@ -126,6 +127,24 @@ def logit_sums(
     return num.astype(np.float64), den.astype(np.float64)
 
 
+def pseudo_paragraphs(
+    enc: garble.Encoded, logits: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Token-weighted logit sums and token counts of consecutive sentence groups.
+
+    The Lee articles have no paragraph breaks; groups of PARAGRAPH_SENTENCES
+    sentences stand in for news paragraphs when calibrating paragraph scores.
+    """
+    ntok = np.bincount(enc.sent, minlength=enc.n_sent).astype(np.float64)
+    first = np.searchsorted(enc.sent_para, enc.sent_para)  # first sentence of its article
+    group = (np.arange(enc.n_sent) - first) // PARAGRAPH_SENTENCES
+    _, key = np.unique(np.column_stack([enc.sent_para, group]), axis=0, return_inverse=True)
+    key = key.ravel()
+    sums = np.bincount(key, weights=ntok * logits)
+    toks = np.bincount(key, weights=ntok)
+    return sums.astype(np.float64), toks.astype(np.float64)
+
+
 def fit_logistic_1d(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> tuple[float, float]:
     """Slope and intercept of a one-feature logistic regression (Newton's method)."""
     a, b = 0.0, 0.0
@@ -184,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     oof_lee = np.zeros(len(lee))
     tok_rows = np.zeros(len(train.texts))
     tok_lee = np.zeros(len(lee))
+    oof_para: list[float] = []  # Lee pseudo-paragraphs (PARAGRAPH_SENTENCES sentences each)
     for k in range(FOLDS):
         tr_idx = np.flatnonzero(row_fold != k)
         te_idx = np.flatnonzero(row_fold == k)
@@ -198,9 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         e_te = garble.encode_batch(vocab, [train.texts[i] for i in te_idx], BITS, ORDERS)
         oof_rows[te_idx], tok_rows[te_idx] = logit_sums(e_te, model.logits(e_te), len(te_idx))
         e_lte = garble.encode_batch(vocab, [lee[i] for i in lee_te_idx], BITS, ORDERS)
-        oof_lee[lee_te_idx], tok_lee[lee_te_idx] = logit_sums(
-            e_lte, model.logits(e_lte), len(lee_te_idx)
-        )
+        lee_logits = model.logits(e_lte)
+        oof_lee[lee_te_idx], tok_lee[lee_te_idx] = logit_sums(e_lte, lee_logits, len(lee_te_idx))
+        para_sums, para_toks = pseudo_paragraphs(e_lte, lee_logits)
+        oof_para.extend(para_sums / np.maximum(para_toks, 1.0))
         print(f"  fold {k}: done ({time.perf_counter() - t0:.0f} s)")
     oof_auc = garble_data.roc_auc(train.labels, list(oof_rows / np.maximum(tok_rows, 1)))
     print(f"out-of-fold sentence-model AUC on train: {oof_auc:.4f}")
@@ -226,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         "bias": final.bias,
         "calibration": {
             "a_thr": 0.0,
+            "a_thr_paragraph": 0.0,
             "beta": 1.0,
             "span_threshold": float(rules_raw["calibration"]["span_threshold"]),
             "span_weights": {},
@@ -291,6 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     tpr = float((beta * (pseudo[pseudo_y == 1] - a_thr) > 0).mean())
     print(f"  garbled pseudo-documents over threshold by the model alone: {tpr:.2%}")
     fpr = float(flagged.mean())
+    # paragraphs: the same target on pseudo-paragraphs of the Lee articles (model only)
+    a_para = np.asarray(oof_para)
+    a_thr_para = _threshold_for_fpr(a_para, np.full(len(a_para), -50.0), beta, args.target_fpr)
+    meta["calibration"]["a_thr_paragraph"] = a_thr_para
+    print(
+        f"  paragraph threshold {a_thr_para:.3f} over {len(a_para)} pseudo-paragraphs "
+        f"(documents: {a_thr:.3f})"
+    )
     meta["training"] = {
         "train_sha256": garble_data.sha256(garble_data.MLQE_DIR / "train.tsv"),
         "oof_auc_train": round(oof_auc, 4),

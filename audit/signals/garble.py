@@ -68,7 +68,8 @@ class GarbleResult:
     Attributes:
         score: document score in [0, 1] (0 clean .. 1 garbled), calibrated so that
             0.5 is exceeded by the stated share of clean news (docs/garble.md).
-        paragraph_scores: one score in [0, 1] per input paragraph, same scale.
+        paragraph_scores: one score in [0, 1] per input paragraph, calibrated the
+            same way on news paragraphs (0.5 is passed by about 1% of clean ones).
         spans: evidence, each ``{"paragraph", "start", "end", "text", "reason", "score"}``
             with character offsets into that paragraph's text.
     """
@@ -507,15 +508,15 @@ class Calibration:
 
     a_thr: float
     beta: float
+    a_thr_paragraph: float  # a_thr for a single paragraph (calibrated on paragraphs)
     span_threshold: float
     span_weights: dict[str, float]
     span_cap: int
 
-    def log_odds(self, a: float, span_evidence: float) -> float:
+    def log_odds(self, a: float, span_evidence: float, paragraph: bool = False) -> float:
         """Log-odds of garbling from model evidence ``a`` and span evidence."""
-        return float(
-            np.logaddexp(self.beta * (a - self.a_thr), span_evidence - self.span_threshold)
-        )
+        thr = self.a_thr_paragraph if paragraph else self.a_thr
+        return float(np.logaddexp(self.beta * (a - thr), span_evidence - self.span_threshold))
 
 
 class GarbleDetector:
@@ -548,6 +549,7 @@ class GarbleDetector:
         c = m["calibration"]
         self.calibration = Calibration(
             a_thr=float(c["a_thr"]),
+            a_thr_paragraph=float(c.get("a_thr_paragraph", c["a_thr"])),
             beta=float(c["beta"]),
             span_threshold=float(c["span_threshold"]),
             span_weights={k: float(v) for k, v in c["span_weights"].items()},
@@ -633,7 +635,8 @@ class GarbleDetector:
                     para_scores.append(0.0)
                     continue
                 a = para_a[i] / para_w[i] if para_w[i] else -np.inf
-                para_scores.append(_sigmoid(c.log_odds(a, self.span_evidence(found))))
+                z = c.log_odds(a, self.span_evidence(found), paragraph=True)
+                para_scores.append(_sigmoid(z))
                 for sp in found:
                     sp["paragraph"] = i - base
                     spans.append(sp)

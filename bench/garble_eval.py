@@ -95,6 +95,12 @@ def evaluate() -> dict[str, Any]:
             "flagged": r.score > threshold,
             "spans": [(s["reason"], s["text"]) for s in r.spans],
         }
+    train = garble_data.load_mlqe("train")
+    share: dict[str, list[int]] = {}
+    for pair, lab in zip(train.pairs, train.labels, strict=True):
+        share.setdefault(pair, []).append(lab)
+    prior = {p: float(np.mean(v)) for p, v in share.items()}
+    pair_prior_auc = garble_data.roc_auc(dev.labels, [prior[p] for p in dev.pairs])
     training = det.meta.get("training", {})
     floors = json.loads(FLOORS_PATH.read_text(encoding="utf-8")) if FLOORS_PATH.exists() else {}
     floor = floors.get("garble", {})
@@ -105,6 +111,7 @@ def evaluate() -> dict[str, Any]:
         "auc": auc,
         "auc_per_pair": per_pair,
         "auc_within_pair_mean": float(np.mean(list(per_pair.values()))),
+        "auc_pair_prior": pair_prior_auc,
         "signals": signal_table(det, dev),
         "threshold": threshold,
         "fpr_dev_sentences": float((s[y == 0] > threshold).mean()),
@@ -133,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ROC AUC on dev.tsv: {ev['auc']:.4f}")
         pp = ", ".join(f"{k} {v:.3f}" for k, v in ev["auc_per_pair"].items())
         print(f"  per language pair: {pp} (mean {ev['auc_within_pair_mean']:.3f})")
+        print(
+            f"  reference: the source-language pair alone (train share garbled): "
+            f"{ev['auc_pair_prior']:.3f}"
+        )
         print("  each signal alone (AUC < 0.5: the signal points the other way):")
         for name, v in ev["signals"].items():
             print(f"    {name:<40} {v:.3f}")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audit.config import Settings
 from audit.model import Chunk, Role
@@ -304,3 +306,32 @@ def test_annotate_chunk_without_body() -> None:
     garble.annotate_chunk(chunk)
     assert list(chunk.documents["garble_score"]) == [0.0, 0.0]
     assert chunk.findings == []
+
+
+def test_large_batches_are_split(det: garble.GarbleDetector) -> None:
+    docs = [[f"Report {i} said the the talks went well."] for i in range(garble.BATCH_DOCS + 5)]
+    results = det.score_documents(docs)
+    assert len(results) == len(docs)
+    assert results[-1].spans == det.score_paragraphs(docs[-1]).spans
+    assert results[-1].spans[0]["reason"] == "repeated_word"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=300),
+            st.lists(
+                st.sampled_from(["a", "b", "A", " ", ".", "“", "”", '"', "’", "-", "and", "Mr."]),
+                max_size=40,
+            ).map(" ".join),
+        ),
+        max_size=5,
+    )
+)
+def test_any_text_scores_without_error(paras: list[str]) -> None:
+    res = get_detector().score_paragraphs(paras)
+    assert 0.0 <= res.score <= 1.0
+    assert len(res.paragraph_scores) == len(paras)
+    for s in res.spans:
+        assert paras[s["paragraph"]][s["start"] : s["end"]] == s["text"]

@@ -59,6 +59,7 @@ N_BANDS = 4
 RARE_BAND = 2  # bands >= this count as rare
 CID_BITS = 16  # low bits of a packed token: class id; high bits: word identity
 CID_MASK = (1 << CID_BITS) - 1
+BATCH_DOCS = 256  # documents encoded together by score_documents
 
 
 @dataclass
@@ -601,6 +602,15 @@ class GarbleDetector:
         Returns:
             One :class:`GarbleResult` per document, in order.
         """
+        if len(docs) > BATCH_DOCS:  # bound the size of the token arrays
+            out: list[GarbleResult] = []
+            for i in range(0, len(docs), BATCH_DOCS):
+                out.extend(self._score_batch(docs[i : i + BATCH_DOCS]))
+            return out
+        return self._score_batch(docs)
+
+    def _score_batch(self, docs: list[list[str]]) -> list[GarbleResult]:
+        """Score a batch of documents with one set of token arrays."""
         texts: list[str] = []
         doc_of: list[int] = []
         first_para: list[int] = []

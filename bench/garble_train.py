@@ -2,9 +2,10 @@
 
     python -m bench.garble_train [--out PATH] [--target-fpr 0.01]
 
-Inputs (all in the repository): MLQE-PE ``train.tsv`` (mean < 30 garbled, >= 80
-clean; ``dev.tsv`` is never read here), the Lee corpus of ABC news articles
-(clean news), and wordfreq's English word list (vocabulary and frequency bands).
+Inputs: MLQE-PE ``train.tsv`` (mean < 30 garbled, >= 80 clean; ``dev.tsv`` is
+never read here) and the Lee corpus of ABC news articles (clean news), both in
+``bench/data/``, and the English word list that ships with the wordfreq package
+(vocabulary and frequency bands; see audit/data/NOTICE-garble.md).
 
 Steps:
 1. the sentence model: L2 logistic regression over hashed style n-grams and

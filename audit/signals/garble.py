@@ -197,8 +197,8 @@ class Vocabulary:
 DENSE_FEATURES = (
     "log_words",  # log(1 + words in the sentence)
     "rare_share",  # share of lower-case words outside the 20k most frequent
-    "oov_share",  # share of lower-case words wordfreq does not know
-    "oov_title_share",  # share of capitalised words wordfreq does not know
+    "oov_share",  # share of lower-case words outside the vocabulary (60k words)
+    "oov_title_share",  # share of capitalised words outside the vocabulary
     "title_share",  # share of capitalised words
 )
 
@@ -275,9 +275,9 @@ def encode_batch(
         kpos.append(pos[end])
         korder.append(np.zeros(int(end.sum()), np.int8))
     if 3 in orders and n_tok:
-        prev2 = np.empty(n_tok, np.uint64)
-        prev2[2:] = u[:-2] if n_tok > 2 else prev2[2:]
-        prev2[:2] = vocab.bos
+        prev2 = np.full(n_tok, vocab.bos, np.uint64)
+        if n_tok > 2:
+            prev2[2:] = u[:-2]
         second = np.zeros(n_tok, bool)
         second[1:] = start[:-1]
         prev2[start | second] = vocab.bos
@@ -293,7 +293,6 @@ def encode_batch(
     case = vocab.case_of[ids]
     lower = is_word & (case == LOWER)
     title = is_word & (case != LOWER)
-    counts = np.bincount(sent, minlength=n_sent).astype(np.float64)
     words = np.bincount(sent, weights=is_word, minlength=n_sent)
     nlower = np.maximum(np.bincount(sent, weights=lower, minlength=n_sent), 1.0)
     ntitle = np.bincount(sent, weights=title, minlength=n_sent)
@@ -306,7 +305,6 @@ def encode_batch(
         if n_sent
         else np.zeros((0, len(DENSE_FEATURES)))
     )
-    del counts
     return Encoded(
         ids=ids,
         wids=wids,

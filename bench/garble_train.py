@@ -76,12 +76,14 @@ def build_vocab() -> list[str]:
     return [w for w in words if w.replace("'", "").isalpha()][:N_VOCAB]
 
 
-def fit(encs: Sequence[garble.Encoded], labels: Sequence[npt.NDArray[np.float64]]) -> SentenceModel:
+def fit(
+    encs: Sequence[garble.Encoded], labels: Sequence[npt.NDArray[np.float64]], bits: int = BITS
+) -> SentenceModel:
     """L2 logistic regression on the sentences of encoded batches (one label per sentence)."""
     from scipy.optimize import minimize
     from scipy.sparse import csr_matrix, hstack
 
-    size = 2**BITS
+    size = 2**bits
     mats = [
         csr_matrix((np.ones(len(e.hashes)), (e.hash_sent, e.hashes)), shape=(e.n_sent, size))
         for e in encs
@@ -184,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=garble.MODEL_PATH)
     ap.add_argument("--target-fpr", type=float, default=0.01)
     ap.add_argument("--dump", type=Path, help="also save the out-of-fold scores here (.npz)")
+    ap.add_argument("--folds", type=int, default=FOLDS, help="cross-fitting folds")
+    ap.add_argument("--bits", type=int, default=BITS, help="hashed n-gram buckets: 2**bits")
+    ap.add_argument(
+        "--limit", type=int, default=0, help="train on this many rows only (a quick check)"
+    )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     rng = np.random.default_rng(SEED)
@@ -195,30 +202,44 @@ def main(argv: list[str] | None = None) -> int:
     train = garble_data.load_mlqe("train")
     lee = garble_data.load_lee()
     n_background = len(garble_data.load_lee(garble_data.LEE_TRAIN))
+    if args.limit:
+        keep = np.sort(rng.permutation(len(train.texts))[: args.limit])
+        train = garble_data.Labelled(
+            [train.texts[i] for i in keep],
+            [train.labels[i] for i in keep],
+            [train.pairs[i] for i in keep],
+            [train.means[i] for i in keep],
+        )
+        step = max(1, len(lee) * 10 // max(args.limit, 1))
+        n_background = len(range(0, n_background, step))
+        lee = lee[::step]
     y_rows = np.asarray(train.labels, dtype=np.float64)
     print(f"train rows {len(train.texts)} (garbled {int(y_rows.sum())}), lee articles {len(lee)}")
 
-    row_fold = rng.integers(0, FOLDS, len(train.texts))
-    lee_fold = rng.integers(0, FOLDS, len(lee))
+    folds = max(2, args.folds)
+    bits = args.bits
+    row_fold = rng.integers(0, folds, len(train.texts))
+    lee_fold = rng.integers(0, folds, len(lee))
     oof_rows = np.zeros(len(train.texts))
     oof_lee = np.zeros(len(lee))
     tok_rows = np.zeros(len(train.texts))
     tok_lee = np.zeros(len(lee))
     oof_para: list[float] = []  # Lee pseudo-paragraphs (PARAGRAPH_SENTENCES sentences each)
-    for k in range(FOLDS):
+    for k in range(folds):
         tr_idx = np.flatnonzero(row_fold != k)
         te_idx = np.flatnonzero(row_fold == k)
         lee_tr = [lee[i] for i in np.flatnonzero(lee_fold != k)]
         lee_te_idx = np.flatnonzero(lee_fold == k)
-        e_rows = garble.encode_batch(vocab, [train.texts[i] for i in tr_idx], BITS, ORDERS)
-        e_lee = garble.encode_batch(vocab, lee_tr, BITS, ORDERS)
+        e_rows = garble.encode_batch(vocab, [train.texts[i] for i in tr_idx], bits, ORDERS)
+        e_lee = garble.encode_batch(vocab, lee_tr, bits, ORDERS)
         model = fit(
             [e_rows, e_lee],
             [y_rows[tr_idx][e_rows.sent_para], np.zeros(e_lee.n_sent)],
+            bits,
         )
-        e_te = garble.encode_batch(vocab, [train.texts[i] for i in te_idx], BITS, ORDERS)
+        e_te = garble.encode_batch(vocab, [train.texts[i] for i in te_idx], bits, ORDERS)
         oof_rows[te_idx], tok_rows[te_idx] = logit_sums(e_te, model.logits(e_te), len(te_idx))
-        e_lte = garble.encode_batch(vocab, [lee[i] for i in lee_te_idx], BITS, ORDERS)
+        e_lte = garble.encode_batch(vocab, [lee[i] for i in lee_te_idx], bits, ORDERS)
         lee_logits = model.logits(e_lte)
         oof_lee[lee_te_idx], tok_lee[lee_te_idx] = logit_sums(e_lte, lee_logits, len(lee_te_idx))
         para_sums, para_toks = pseudo_paragraphs(e_lte, lee_logits)
@@ -229,16 +250,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.dump:
         np.savez(args.dump, oof_rows=oof_rows, oof_lee=oof_lee, tok_rows=tok_rows, tok_lee=tok_lee)
 
-    e_all = garble.encode_batch(vocab, train.texts, BITS, ORDERS)
-    e_lee = garble.encode_batch(vocab, lee, BITS, ORDERS)
-    final = fit([e_all, e_lee], [y_rows[e_all.sent_para], np.zeros(e_lee.n_sent)])
+    e_all = garble.encode_batch(vocab, train.texts, bits, ORDERS)
+    e_lee = garble.encode_batch(vocab, lee, bits, ORDERS)
+    final = fit([e_all, e_lee], [y_rows[e_all.sent_para], np.zeros(e_lee.n_sent)], bits)
     q, scale = quantize(final.weights)
 
     meta: dict[str, Any] = {
         "version": 1,
         "n_style": N_STYLE,
         "extra_style": list(extra_style),
-        "bits": BITS,
+        "bits": bits,
         "orders": list(ORDERS),
         "weight_scale": scale,
         "dense_features": list(garble.DENSE_FEATURES),
@@ -267,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     floors: dict[str, float] = rules_raw.get("span_weight_floor", {})
     span_weights: dict[str, float] = {}
     span_stats: dict[str, Any] = {}
-    for reason in sorted(set(hits_g) | set(hits_c) | set(floors)):
+    for reason in garble.REASONS:
         kg, kc = hits_g.get(reason, 0), hits_c.get(reason, 0)
         llr = math.log((kg + 0.5) / (n_g + 1)) - math.log((kc + 0.5) / (n_c + 1))
         w = max(llr, float(floors.get(reason, 0.0)))
@@ -346,17 +367,24 @@ def main(argv: list[str] | None = None) -> int:
 def _threshold_for_fpr(
     a: npt.NDArray[np.float64], z_spans: npt.NDArray[np.float64], beta: float, fpr: float
 ) -> float:
-    """Smallest model threshold at which at most ``fpr`` of the texts score over 0.5."""
-    # a text is flagged iff its span odds alone pass, or beta * (a - thr) > -log(1 - e^z_s)
-    span_odds = np.exp(np.minimum(z_spans, 0.0))
+    """Model threshold at which at most ``fpr`` of the texts score over 0.5.
+
+    A text is flagged when its span odds alone pass (``z_spans >= 0``) or when
+    ``beta * (a - thr) > log(1 - exp(z_spans))``, that is when ``thr < cut``.
+    The threshold falls midway between the last cut allowed and the next one.
+    """
     flagged_by_spans = z_spans >= 0
-    need = np.where(flagged_by_spans, -np.inf, np.log1p(-np.minimum(span_odds, 1 - 1e-12)))
-    cut = a - need / beta  # flagged iff thr < cut
+    span_odds = np.exp(np.minimum(z_spans, 0.0))
+    need = np.log1p(-np.minimum(span_odds, 1 - 1e-12))
+    cut = np.sort((a - need / beta)[~flagged_by_spans])[::-1]
     allowed = math.floor(fpr * len(a)) - int(flagged_by_spans.sum())
-    order = np.sort(cut[~flagged_by_spans])[::-1]
-    if allowed < 0 or not len(order):
-        return float(order[0]) if len(order) else 0.0
-    return float(order[allowed]) if allowed < len(order) else float(order[-1])
+    if not len(cut):
+        return 0.0
+    if allowed <= 0:
+        return float(cut[0]) + 1e-6
+    if allowed >= len(cut):
+        return float(cut[-1]) - 1e-6
+    return float(cut[allowed - 1] + cut[allowed]) / 2.0
 
 
 def _sentences(text: str) -> list[str]:

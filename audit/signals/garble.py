@@ -60,6 +60,15 @@ RARE_BAND = 2  # bands >= this count as rare
 CID_BITS = 16  # low bits of a packed token: class id; high bits: word identity
 CID_MASK = (1 << CID_BITS) - 1
 BATCH_DOCS = 256  # documents encoded together by score_documents
+# Reasons a span can give.
+REASONS = (
+    "reduplication",
+    "repeated_word",
+    "broken_sentence_boundary",
+    "unbalanced_quotes",
+    "rare_word_burst",
+    "improbable_word_sequence",
+)
 
 
 @dataclass

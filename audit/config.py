@@ -76,15 +76,56 @@ class DedupSettings:
 
 @dataclass(frozen=True)
 class SignalSettings:
-    """Thresholds used by signal functions that are not GX expectations."""
+    """How signal functions read documents (thresholds that gate live in the suites)."""
 
-    language: str = "en"
-    # garble_score over this raises garbled_text; the score is calibrated so that 0.5
-    # flags about 1% of clean news articles (docs/garble.md)
+    language: str = "en"  # expected language(s), comma-separated: the suites' $languages
+    # garble_score is calibrated so that 0.5 is passed by about 1% of clean news
+    # articles (docs/garble.md); the translation suite gates on it
     garble_threshold: float = 0.5
-    garble_severity: str = "warning"
-    garble_max_spans: int = 50  # evidence spans kept per finding
+    garble_max_spans: int = 50  # evidence spans kept per document
     word_count_tolerance: float = 0.10
+    dayfirst: bool = False  # read 05/10/2022 as 5 October rather than May 10
+    # metadata keys (lower-case, `_` for spaces) that hold each date, tried in order
+    published_keys: tuple[str, ...] = (
+        "date",
+        "published",
+        "published_at",
+        "publish_date",
+        "published_date",
+        "date_published",
+        "datepublished",
+        "pubdate",
+        "date_publish",
+    )
+    created_keys: tuple[str, ...] = ("created", "created_at", "date_created", "datecreated")
+    updated_keys: tuple[str, ...] = (
+        "updated",
+        "updated_at",
+        "modified",
+        "last_modified",
+        "date_modified",
+        "datemodified",
+    )
+    last_read_keys: tuple[str, ...] = (
+        "last_read",
+        "crawled",
+        "crawled_at",
+        "crawl_date",
+        "fetched",
+        "fetched_at",
+        "scraped_at",
+        "retrieved",
+        "retrieved_at",
+        "accessed",
+    )
+    summary_keys: tuple[str, ...] = ("summary", "description", "abstract", "excerpt")
+    # paragraph roles that count as chrome mixed into the text ...
+    boilerplate_roles: tuple[str, ...] = ("boilerplate", "related")
+    # ... except lines given by these parser rules: a reader app's labelled appendix
+    boilerplate_exempt_reasons: tuple[str, ...] = ("similar_readings",)
+    sentence_end: str = ".!?。！？)]"  # a text ending with one of these is complete
+    closing_quotes: str = "\"'”’»"  # skipped before looking for the sentence end
+    language_sample_chars: int = 400  # body characters the language detector reads
     html_date_tolerance_days: float = 1.0  # page dates further apart are date_inconsistent
 
 
@@ -102,6 +143,31 @@ class ReportSettings:
     max_links: int = 8  # document links listed per check, cluster or pair list
     max_evidence_chars: int = 4_000  # characters of one finding's evidence shown as JSON
     history_runs: int = 50  # earlier runs shown in the trend chart
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """The ingestion gate, the corpus index and the run history (docs/index.md, docs/ci.md)."""
+
+    index_duplicate_severity: str = "error"  # severity of index_duplicate findings
+    index_timeout_s: float = 30.0  # how long an admit waits for another run's admit
+    index_lock_ttl_s: float = 600.0  # Redis: a crashed admitter's lock expires after this
+    history_baseline_runs: int = 10  # passing runs the baseline is drawn from
+    summary_max_documents: int = 20  # quarantined documents listed in summary.md
+
+    def __post_init__(self) -> None:
+        """Reject values the gate cannot use."""
+        if self.index_duplicate_severity not in ("error", "warning", "info"):
+            raise ConfigError(
+                "setting 'gate.index_duplicate_severity' must be error, warning or info, "
+                f"not {self.index_duplicate_severity!r}"
+            )
+        for name in ("index_timeout_s", "index_lock_ttl_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"setting 'gate.{name}' must be positive")
+        for name in ("history_baseline_runs", "summary_max_documents"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"setting 'gate.{name}' must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -130,6 +196,7 @@ class Settings:
     dedup: DedupSettings = field(default_factory=DedupSettings)
     signals: SignalSettings = field(default_factory=SignalSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    gate: GateSettings = field(default_factory=GateSettings)
 
     @classmethod
     def load(

@@ -124,20 +124,11 @@ def read_history(out_dir: Path) -> list[dict[str, Any]]:
         >>> read_history(Path("reports"))  # doctest: +SKIP
         [{'run_id': '20240101T120000Z', 'started_at': '...', 'passed': True, 'counts': {...}}]
     """
-    try:
-        text = (Path(out_dir) / HISTORY_FILE).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
+    from audit.history import read_history as read_entries
+
     out = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("run_id"), str):
+    for entry in read_entries(out_dir):
+        if isinstance(entry.get("run_id"), str):
             if not isinstance(entry.get("counts"), dict):
                 entry["counts"] = {}
             out.append(entry)

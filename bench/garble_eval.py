@@ -30,6 +30,7 @@ from bench import garble_data
 
 FLOORS_PATH = Path(__file__).resolve().parent / "quality_floors.json"
 PSEUDO_DOC_ROWS = 10
+LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)  # score levels a suite may gate on
 
 
 def dev_scores(det: garble.GarbleDetector, texts: list[str]) -> list[float]:
@@ -87,6 +88,14 @@ def evaluate() -> dict[str, Any]:
     garbled = [t for t, lab in zip(dev.texts, dev.labels, strict=True) if lab == 1]
     clean_docs = [r.score for r in det.score_documents(pseudo_documents(clean))]
     garbled_docs = [r.score for r in det.score_documents(pseudo_documents(garbled))]
+    levels = {
+        f"{t:g}": {
+            "clean_news_oof": det.meta.get("training", {}).get("fpr_lee_oof_at", {}).get(f"{t:g}"),
+            "dev_clean_pseudo_docs": float(np.mean(np.asarray(clean_docs) > t)),
+            "dev_garbled_pseudo_docs": float(np.mean(np.asarray(garbled_docs) > t)),
+        }
+        for t in LEVELS
+    }
     seeds = {}
     for key, body in garble_data.seed_bodies().items():
         r = det.score_paragraphs(body)
@@ -119,6 +128,7 @@ def evaluate() -> dict[str, Any]:
         "fpr_dev_pseudo_docs": float(np.mean(np.asarray(clean_docs) > threshold)),
         "tpr_dev_pseudo_docs": float(np.mean(np.asarray(garbled_docs) > threshold)),
         "pseudo_doc_counts": {"clean": len(clean_docs), "garbled": len(garbled_docs)},
+        "levels": levels,
         "fpr_clean_news_oof": training.get("fpr_lee_oof"),
         "fpr_clean_news_oof_background": training.get("fpr_lee_background_oof"),
         "fpr_clean_news_oof_lee_cor": training.get("fpr_lee_cor_oof"),
@@ -163,6 +173,15 @@ def main(argv: list[str] | None = None) -> int:
             f"  dev single sentences: FPR {ev['fpr_dev_sentences']:.2%}, "
             f"TPR {ev['tpr_dev_sentences']:.2%}"
         )
+        print("share of documents over each score level (suites may gate on several):")
+        print("    level  clean news (oof)  dev clean pseudo-docs  dev garbled pseudo-docs")
+        for t, row in ev["levels"].items():
+            news = row["clean_news_oof"]
+            news_s = "?" if news is None else f"{news:.2%}"
+            print(
+                f"    {t:<5}  {news_s:>16}  {row['dev_clean_pseudo_docs']:>21.2%}  "
+                f"{row['dev_garbled_pseudo_docs']:>23.2%}"
+            )
         print("seeds:")
         for key, v in ev["seeds"].items():
             flag = "FLAGGED" if v["flagged"] else "ok"

@@ -47,6 +47,7 @@ L2 = 3.0  # ridge penalty (chosen on out-of-fold AUC of train)
 FOLDS = 5
 SEED = 1
 PSEUDO_DOC_ROWS = 10  # MLQE rows per pseudo-document when fitting the slope
+SCORE_LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)  # levels at which the clean-news FPR is recorded
 PARAGRAPH_SENTENCES = 3  # sentences per pseudo-paragraph of a Lee article
 
 
@@ -326,7 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     z_spans = s_lee - meta["calibration"]["span_threshold"]
     a_thr = _threshold_for_fpr(a_lee, z_spans, beta, args.target_fpr)
     meta["calibration"]["a_thr"] = a_thr
-    flagged = np.logaddexp(beta * (a_lee - a_thr), z_spans) > 0
+    z_lee = np.logaddexp(beta * (a_lee - a_thr), z_spans)
+    flagged = z_lee > 0
+    p_lee = 1.0 / (1.0 + np.exp(-z_lee))
+    fpr_at = {f"{t:g}": round(float((p_lee > t).mean()), 4) for t in SCORE_LEVELS}
     fpr_bg = float(flagged[:n_background].mean())
     fpr_cor = float(flagged[n_background:].mean())
     print(f"  clean-news FPR (out of fold): background {fpr_bg:.2%}, lee.cor {fpr_cor:.2%}")
@@ -350,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         "fpr_lee_oof": round(fpr, 4),
         "fpr_lee_background_oof": round(fpr_bg, 4),
         "fpr_lee_cor_oof": round(fpr_cor, 4),
+        "fpr_lee_oof_at": fpr_at,
         "model_tpr_pseudo_docs_oof": round(tpr, 4),
         "lee_articles": len(lee),
         "span_stats": span_stats,

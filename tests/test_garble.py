@@ -263,49 +263,63 @@ def test_roc_auc_helper() -> None:
     assert garble_data.roc_auc(list(y), list(s)) == pytest.approx(brute)
 
 
-# --- the signals stage -------------------------------------------------------------
+# --- the garble stage --------------------------------------------------------------
 
 
-def test_annotate_chunk_scores_and_flags_the_seeds(seed_chunk: Chunk) -> None:
+def test_annotate_chunk_adds_scores_and_spans(seed_chunk: Chunk) -> None:
     garble.annotate_chunk(seed_chunk)
     docs = seed_chunk.documents.set_index("doc_id")
     scores = {str(d)[:3]: float(s) for d, s in docs["garble_score"].items()}
     assert scores["002"] > THRESHOLD
     assert all(scores[k] < THRESHOLD for k in ("000", "001", "003"))
-    findings = [f for f in seed_chunk.findings if f.check == "garbled_text"]
-    assert [f.doc_id[:3] for f in findings] == ["002"]
-    f = findings[0]
-    assert f.severity.value == "warning"
-    ev = f.evidence
-    assert ev["score"] > ev["threshold"] == THRESHOLD
-    text = str(docs.loc[f.doc_id, "text"])
-    lines = text.splitlines()
-    for span in ev["spans"]:
-        assert text[span["doc_start"] : span["doc_end"]] == span["text"]
-        assert span["text"] in lines[span["line"] - 1]
-    dup = next(s for s in ev["spans"] if s["text"] == "withdrawal and withdrawal")
-    assert dup["line"] == 17 and dup["reason"] == "reduplication"
+    assert not [f for f in seed_chunk.findings if f.check == "garbled_text"]  # suites gate
+    doc_id = next(d for d in docs.index if str(d).startswith("002"))
+    spans = docs.loc[doc_id, "garble_spans"]
     paras = seed_chunk.paragraphs
+    mine = paras[paras["doc_id"] == doc_id].set_index("idx")
+    for span in spans:
+        para = mine.loc[span["paragraph"]]
+        assert para["line"] == span["line"]
+        assert para["text"][span["start"] : span["end"]] == span["text"]
+    dup = next(s for s in spans if s["text"] == "withdrawal and withdrawal")
+    assert dup["line"] == 17 and dup["reason"] == "reduplication"
     body = paras["role"] == Role.BODY.value
     assert paras.loc[body, "garble_score"].notna().all()
     assert paras.loc[~body, "garble_score"].isna().all()
 
 
-def test_annotate_chunk_settings(seed_chunk: Chunk) -> None:
-    from audit.config import ConfigError, SignalSettings
+def test_translation_suite_flags_only_seed_002(seed_chunk: Chunk, tmp_path: Path) -> None:
+    import datetime as dt
+    import shutil
 
-    garble.annotate_chunk(seed_chunk, SignalSettings(garble_severity="error", garble_threshold=0.0))
-    flagged = [f for f in seed_chunk.findings if f.check == "garbled_text"]
-    assert len(flagged) == 4 and all(f.severity.value == "error" for f in flagged)
-    with pytest.raises(ConfigError):
-        garble.annotate_chunk(seed_chunk, SignalSettings(garble_severity="loud"))
+    from audit.config import Settings as AllSettings
+    from audit.expectations import load_suites, validate
+    from audit.signals import compute_signals
+
+    garble.annotate_chunk(seed_chunk)
+    compute_signals(seed_chunk, AllSettings(), dt.date(2026, 1, 1))
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    shutil.copy(ROOT / "audit" / "data" / "suites" / "translation.json", suites)
+    _, findings = validate(seed_chunk.documents, load_suites(suites))
+    flagged = [f for f in findings if f.check == "garbled_text"]
+    assert [f.doc_id[:3] for f in flagged] == ["002"]
+    failed = flagged[0].evidence["expectations"]
+    assert any(e["severity"] == "warning" for e in failed)  # the 0.5 level
+    texts = [s["text"] for s in flagged[0].evidence["spans"]]
+    assert "principles and principles" in texts
+    assert flagged[0].evidence["garble_score"] > THRESHOLD
 
 
-def test_annotate_chunk_without_body() -> None:
+def test_annotate_chunk_settings_and_empty_chunks(seed_chunk: Chunk) -> None:
+    from audit.config import SignalSettings
+
+    garble.annotate_chunk(seed_chunk, SignalSettings(garble_max_spans=2))
+    assert max(len(s) for s in seed_chunk.documents["garble_spans"]) == 2
     chunk = Chunk.from_records([{"doc_id": "a"}, {"doc_id": "b"}])
     garble.annotate_chunk(chunk)
     assert list(chunk.documents["garble_score"]) == [0.0, 0.0]
-    assert chunk.findings == []
+    assert list(chunk.documents["garble_spans"]) == [[], []]
 
 
 def test_large_batches_are_split(det: garble.GarbleDetector) -> None:

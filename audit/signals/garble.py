@@ -802,89 +802,71 @@ def get_detector() -> GarbleDetector:
 
 
 def annotate_chunk(chunk: Chunk, settings: SignalSettings | None = None) -> None:
-    """The signals stage for garbling: scores, columns and ``garbled_text`` findings.
+    """The garble stage: score every document of ``chunk`` from its body paragraphs.
 
-    Scores every document of ``chunk`` from its ``body`` paragraphs, adds the
-    ``garble_score`` column to the documents table (and to the paragraphs table,
-    for body paragraphs; NaN elsewhere), and appends a ``garbled_text`` finding
-    for each document whose score is over ``settings.garble_threshold``. The
-    finding's evidence holds the score, the threshold, the paragraphs over the
-    threshold and the spans, each with its line number and character offsets in
-    the document and in the paragraph.
+    Adds to the documents table ``garble_score`` (float in [0, 1]) and
+    ``garble_spans`` (the evidence spans, at most ``settings.garble_max_spans``,
+    each ``{"paragraph", "line", "start", "end", "text", "reason", "score"}`` with
+    ``paragraph`` the paragraph's ``idx`` in the document and ``start``/``end``
+    offsets in that paragraph's text), and to the paragraphs table
+    ``garble_score`` (body paragraphs; NaN for the others). The signals stage
+    turns these into the ``garbled_text`` evidence, and the translation suite
+    gates on ``garble_score``.
 
     Args:
         chunk: a parsed chunk (paragraphs carry ``role``).
-        settings: thresholds; the defaults of :class:`audit.config.SignalSettings` if None.
+        settings: the signal settings; the defaults if None.
 
     Example:
         >>> from audit.model import Chunk
         >>> ch = Chunk.from_records(
         ...     [{"doc_id": "a"}],
-        ...     [{"doc_id": "a", "idx": 0, "text": "It said so.", "role": "body",
-        ...       "start": 0, "end": 11, "line": 1}],
+        ...     [{"doc_id": "a", "idx": 0, "text": "It called for withdrawal and withdrawal.",
+        ...       "role": "body", "start": 0, "end": 40, "line": 1}],
         ... )
         >>> annotate_chunk(ch)
-        >>> float(ch.documents.loc[0, "garble_score"]) < 0.5
-        True
+        >>> ch.documents.loc[0, "garble_spans"][0]["text"]
+        'withdrawal and withdrawal'
     """
-    from audit.config import ConfigError, SignalSettings
-    from audit.model import Check, Finding, Severity
+    from audit.config import SignalSettings
 
     settings = settings or SignalSettings()
-    try:
-        severity = Severity(settings.garble_severity)
-    except ValueError:
-        raise ConfigError(
-            "signals.garble_severity must be error, warning or info, "
-            f"not {settings.garble_severity!r}"
-        ) from None
     det = get_detector()
     docs = chunk.documents
     paras = chunk.paragraphs
     order = [str(d) for d in docs["doc_id"]]
     rows: dict[str, list[int]] = {d: [] for d in order}
-    if len(paras):
-        body = paras[paras["role"] == "body"].sort_values(["doc_id", "idx"], kind="stable")
-        for pos, doc_id in zip(body.index, body["doc_id"], strict=True):
-            rows.setdefault(str(doc_id), []).append(pos)
-    texts = [[_text(paras.at[i, "text"]) for i in rows[d]] for d in order]
+    if len(paras) and "role" in paras.columns:
+        body = paras[paras["role"] == "body"]
+        if "idx" in body.columns:
+            body = body.sort_values(["doc_id", "idx"], kind="stable")
+        for label, doc_id in zip(body.index, body["doc_id"], strict=True):
+            if str(doc_id) in rows:
+                rows[str(doc_id)].append(label)
+    texts = [[_text(paras.at[label, "text"]) for label in rows[d]] for d in order]
     results = det.score_documents(texts)
-    docs["garble_score"] = [round(r.score, 4) for r in results]
     para_scores = np.full(len(paras), np.nan)
-    pos_of = {label: k for k, label in enumerate(paras.index)}
+    position = {label: k for k, label in enumerate(paras.index)}
+    spans_col: list[list[dict[str, Any]]] = []
     for d, r in zip(order, results, strict=True):
-        for i, s in zip(rows[d], r.paragraph_scores, strict=True):
-            para_scores[pos_of[i]] = round(s, 4)
+        labels = rows[d]
+        for label, score in zip(labels, r.paragraph_scores, strict=True):
+            para_scores[position[label]] = round(score, 4)
+        spans_col.append(
+            [_doc_span(paras, labels[s["paragraph"]], s) for s in r.spans][
+                : settings.garble_max_spans
+            ]
+        )
+    docs["garble_score"] = pd_series([round(r.score, 4) for r in results], docs.index)
+    docs["garble_spans"] = pd_series(spans_col, docs.index)
     paras["garble_score"] = para_scores
-    threshold = settings.garble_threshold
-    for d, r in zip(order, results, strict=True):
-        if r.score <= threshold:
-            continue
-        spans = [_doc_span(paras, rows[d][s["paragraph"]], s) for s in r.spans]
-        hot = [
-            {
-                "idx": _int(paras.at[rows[d][k], "idx"]),
-                "line": _int(paras.at[rows[d][k], "line"]),
-                "score": round(ps, 4),
-            }
-            for k, ps in enumerate(r.paragraph_scores)
-            if ps > threshold
-        ]
-        reasons: dict[str, int] = {}
-        for sp in spans:
-            reasons[sp["reason"]] = reasons.get(sp["reason"], 0) + 1
-        listed = ", ".join(f"{k} x{v}" for k, v in sorted(reasons.items()))
-        message = f"text reads as garbled (score {r.score:.2f} > {threshold})"
-        if listed:
-            message += f": {listed}"
-        evidence = {
-            "score": round(r.score, 4),
-            "threshold": threshold,
-            "paragraphs": hot,
-            "spans": spans[: settings.garble_max_spans],
-            "n_spans": len(spans),
-        }
-        chunk.findings.append(Finding(d, Check.GARBLED_TEXT, severity, message, evidence))
+
+
+def pd_series(values: list[Any], index: Any) -> Any:
+    """A pandas Series of Python objects on ``index`` (pandas imported lazily)."""
+    import pandas as pd
+
+    return pd.Series(values, index=index, dtype=object)
 
 
 def _text(value: Any) -> str:
@@ -898,16 +880,13 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _doc_span(paras: Any, row: int, span: dict[str, Any]) -> dict[str, Any]:
-    """A span with the paragraph's line and index and offsets in the document text."""
-    start = _int(paras.at[row, "start"])
+def _doc_span(paras: Any, label: Any, span: dict[str, Any]) -> dict[str, Any]:
+    """A span named by its paragraph's ``idx`` and line in the document."""
     return {
-        "line": _int(paras.at[row, "line"]),
-        "paragraph_idx": _int(paras.at[row, "idx"]),
+        "paragraph": _int(paras.at[label, "idx"]),
+        "line": _int(paras.at[label, "line"]),
         "start": span["start"],
         "end": span["end"],
-        "doc_start": None if start is None else start + span["start"],
-        "doc_end": None if start is None else start + span["end"],
         "text": span["text"],
         "reason": span["reason"],
         "score": span["score"],

@@ -5,11 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from audit.config import ConfigError, Settings
 from audit.engine import LocalEngine
+from audit.expectations import (
+    load_suites,
+    resolve_suites,
+    suite_parameters,
+    validate,
+    write_gx_validation,
+)
 from audit.gate import FAIL_ON, decide
 from audit.ingest import read_chunks
 from audit.intake import intake_findings
@@ -18,13 +26,15 @@ from audit.parse import parse_records
 from audit.report.charts import prefetch_bundle
 from audit.report.outputs import write_run
 from audit.report.results import build_results
+from audit.signals import compute_signals
 
 
-def process_chunk(records: list[dict[str, Any]], settings: Settings) -> Chunk:
+def process_chunk(records: list[dict[str, Any]], settings: Settings, today: dt.date) -> Chunk:
     """The per-chunk stages: intake findings, parse, signals, signatures."""
     findings = intake_findings(records)
     chunk = parse_records(records, settings.parse.patterns)
     chunk.findings.extend(findings)
+    compute_signals(chunk, settings, today)
     return chunk
 
 
@@ -49,10 +59,22 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     check_settings(settings)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
+    suites = load_suites(resolve_suites(settings.suites))  # a bad suite stops the run first
     engine = LocalEngine(settings.jobs)
-    chunks = list(engine.map(process_chunk, read_chunks(settings.paths, settings.inputs), settings))
+    per_chunk = partial(process_chunk, today=started.date())
+    chunks = list(engine.map(per_chunk, read_chunks(settings.paths, settings.inputs), settings))
     corpus = Corpus.concat(chunks)
     prefetch_bundle()  # the report's chart scripts, built while the global stages run
+    gx_results: list[Any] = []
+    outcomes, findings = validate(
+        corpus.documents,
+        suites,
+        None,
+        suite_parameters(settings.signals.language),
+        gx_results=gx_results,
+    )
+    corpus.findings.extend(findings)
+    corpus.expectations = outcomes
     doc_ids = list(corpus.documents["doc_id"])
     gate = decide(doc_ids, corpus.findings, settings.fail_on)
     run = {
@@ -67,7 +89,8 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     }
     results = build_results(corpus, gate.verdicts, gate.to_dict(), run)
     run["duration_s"] = round(time.perf_counter() - t0, 3)
-    run_dir = write_run(Path(settings.out), results, corpus) if write else None
+    extra = [partial(write_gx_validation, gx_results=gx_results)]
+    run_dir = write_run(Path(settings.out), results, corpus, extra) if write else None
     return AuditResult(results, str(run_dir) if run_dir else None, gate.exit_code)
 
 

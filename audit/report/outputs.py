@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,17 @@ from audit.report.junit import write_junit
 from audit.report.summary import write_summary
 
 
-def write_run(out: Path, results: dict[str, Any], corpus: Corpus) -> Path:
-    """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder."""
+def write_run(
+    out: Path,
+    results: dict[str, Any],
+    corpus: Corpus,
+    extra: Sequence[Callable[[Path], object]] = (),
+) -> Path:
+    """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder.
+
+    ``extra`` writers (e.g. the GX validation result) get the run folder before
+    ``latest/`` is refreshed, so both hold the same files.
+    """
     run_dir = out / results["run"]["id"]
     run_dir.mkdir(parents=True, exist_ok=False)
     atomic_write_text(run_dir / "results.json", dumps(results))
@@ -33,6 +42,8 @@ def write_run(out: Path, results: dict[str, Any], corpus: Corpus) -> Path:
         baseline_runs=gate.get("history_baseline_runs", 10),
     )
     write_report(results, run_dir / "report.html", history)
+    for writer in extra:
+        writer(run_dir)
     refresh_latest(run_dir)
     append_history(out, history_entry(results))
     return run_dir

@@ -27,6 +27,7 @@ from audit.report.charts import prefetch_bundle
 from audit.report.outputs import write_run
 from audit.report.results import build_results
 from audit.signals import compute_signals
+from audit.signals.garble import annotate_chunk as annotate_garble
 
 
 def process_chunk(records: list[dict[str, Any]], settings: Settings, today: dt.date) -> Chunk:
@@ -34,6 +35,7 @@ def process_chunk(records: list[dict[str, Any]], settings: Settings, today: dt.d
     findings = intake_findings(records)
     chunk = parse_records(records, settings.parse.patterns)
     chunk.findings.extend(findings)
+    annotate_garble(chunk, settings.signals)
     compute_signals(chunk, settings, today)
     return chunk
 

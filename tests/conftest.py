@@ -99,9 +99,9 @@ def audit_run(*args: str, out: Path, n_inputs: int | None = None) -> Audited:
 
 
 def assert_control_audited(run: Audited, doc_id: str = "control.txt") -> None:
-    """The ordinary document of a hostile batch was read and parsed like any other."""
+    """The ordinary document of a hostile batch was read and parsed like any other (its
+    verdict is the checks' business: a copy of it elsewhere in the batch is a duplicate)."""
     doc = run.docs[doc_id]
-    assert doc["verdict"] != "quarantine", doc["findings"]
     assert not run.checks(doc_id) & {"unreadable_input", "resource_limit", "mojibake"}
     assert [p["role"] for p in doc["paragraphs"]].count("body") == 2
 

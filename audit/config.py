@@ -52,6 +52,9 @@ class InputSettings:
     # 0: no limit. Past it nothing more is read: the rest of the file being read and
     # each later file become one resource_limit finding each.
     max_documents: int = 0
+    # A run of more characters than this without a space (an inlined image or script,
+    # a failed extraction) is a long_token finding; 0 turns the check off.
+    max_token_chars: int = 5_000
     html: HtmlSettings = field(default_factory=HtmlSettings)
 
 

@@ -37,7 +37,7 @@ from audit.signals.garble import annotate_chunk as annotate_garble
 
 def process_chunk(records: list[dict[str, Any]], settings: Settings, today: dt.date) -> Chunk:
     """The per-chunk stages: intake findings, parse, signals, signatures."""
-    findings = intake_findings(records)
+    findings = intake_findings(records, settings.inputs)
     chunk = parse_records(records, settings.parse.patterns)
     chunk.findings.extend(findings)
     dedup_chunk(chunk, settings.dedup)
@@ -182,6 +182,8 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("inputs.chunk_size must be at least 1")
     if settings.inputs.max_doc_bytes < 1:
         raise ConfigError("inputs.max_doc_bytes must be at least 1")
+    if settings.inputs.max_token_chars < 0:
+        raise ConfigError("inputs.max_token_chars must be 0 (no check) or more")
     if settings.inputs.max_documents < 0:
         raise ConfigError("inputs.max_documents must be 0 (no limit) or more")
     if settings.admit and not settings.index:

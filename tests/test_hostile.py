@@ -226,6 +226,11 @@ def test_a_megabyte_line_without_spaces(tmp_path: Path) -> None:
     assert run.docs["digits.txt"]["claimed_word_count"] is None
     for doc_id in ("one_line.txt", "long-row"):  # one 1 MB "word" is not an article
         assert run.finding(doc_id, "empty_body")["severity"] == "error"
+    for doc_id in ("one_line.txt", "in_body.txt", "digits.txt", "long-row"):
+        (token,) = run.finding(doc_id, "long_token")["evidence"]["runs"]
+        assert token["length"] == MB
+    assert run.finding("in_body.txt", "long_token")["evidence"]["runs"][0]["line"] == 6
+    assert "long_token" not in run.checks("control.txt")
 
 
 def test_nul_bytes(tmp_path: Path) -> None:

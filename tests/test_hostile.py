@@ -534,6 +534,11 @@ def test_hostile_ids_and_titles_never_become_paths(tmp_path: Path) -> None:
     assert "<script>alert(1)" not in html and IMG not in html
     assert not re.search(r"href\W{0,4}javascript:alert\(3\)", html, re.IGNORECASE)
     assert 'x.org/" onmouseover' not in html
+    summary = (run.run_dir / "summary.md").read_text()
+    assert "<script>" not in summary and "\x1b" not in summary and "\x00" not in summary
+    rows = [line for line in summary.splitlines() if "empty\\_body: " in line]
+    assert len(rows) == len(HOSTILE_IDS)  # one table row per quarantined id: no id broke one
+    assert all(row.startswith("| ") for row in rows)
     junit = ET.parse(run.run_dir / "junit.xml")
     names = {case.get("name") for case in junit.iter("testcase")}
     assert {"new\nline", "nul\ufffdid", "\ufffd[2J\ufffd[31mred"} <= names  # XML has no NUL, ESC

@@ -99,3 +99,14 @@ def test_hash_seed_and_file_creation_order_do_not_matter(tmp_path: Path) -> None
     assert comparable(first) == comparable(second)
     for name in ("accepted.jsonl", "quarantined.jsonl"):
         assert (first_dir / name).read_bytes() == (second_dir / name).read_bytes()
+
+
+def test_runs_written_inside_the_audited_folder_are_not_read_back(tmp_path: Path) -> None:
+    """``audit run . --out reports`` twice: the second run must not audit the first's
+    accepted.jsonl, history.jsonl or report.html."""
+    folder = make_batch(tmp_path / "in")
+    out = folder / "reports"
+    first = audit_run(str(folder), out=out)
+    second = audit_run(str(folder), out=out)
+    assert not any(d.startswith("reports/") for d in second.docs)
+    assert comparable(first.results) == comparable(second.results)

@@ -88,7 +88,11 @@ def test_runs_at_the_same_time_keep_their_own_folders_and_a_whole_latest(tmp_pat
         t.join()
     assert not errors
     ids = {r.results["run"]["id"] for r in results}
-    assert len(ids) == 4 and {p.name for p in out.iterdir()} == ids | {"latest", "history.jsonl"}
+    assert len(ids) == 4 and {p.name for p in out.iterdir()} == ids | {
+        "latest",
+        "history.jsonl",
+        ".audit-output",
+    }
     history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
     assert {h["run_id"] for h in history} == ids
     latest = json.loads((out / "latest" / "results.json").read_text())

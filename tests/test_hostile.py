@@ -523,7 +523,8 @@ def test_hostile_ids_and_titles_never_become_paths(tmp_path: Path) -> None:
     }
     files = {p.name for p in run.run_dir.iterdir()}
     assert files >= {"results.json", "report.html", "junit.xml", "summary.md"}
-    assert {w.split("/")[0] for w in written} == {run.run_dir.name, "latest", "history.jsonl"}
+    top = {w.split("/")[0] for w in written}
+    assert top == {run.run_dir.name, "latest", "history.jsonl", ".audit-output"}
     assert {w for w in written if "/" in w} == {
         f"{top}/{name}" for top in (run.run_dir.name, "latest") for name in files
     }

@@ -10,6 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+# A file in every output folder (``--out``): auditing a folder that holds one must not
+# read the runs written there, or each run would see the one before.
+OUTPUT_MARKER = ".audit-output"
+
 
 @dataclass(frozen=True, slots=True)
 class InputFile:
@@ -40,7 +44,9 @@ def discover(
 ) -> Iterator[InputFile]:
     """Yield the files under ``paths`` in a stable (sorted) order.
 
-    A path that does not exist, a symlink loop, an unreadable folder or a file
+    Folders holding :data:`OUTPUT_MARKER` (run folders written by ``audit run``)
+    are skipped below the given paths. A path that does not exist, a symlink
+    loop, an unreadable folder or a file
     that is not a regular file (a FIFO, a socket, a device: never opened, since
     reading one may block forever) is yielded with ``error`` set so that it
     becomes a finding instead of vanishing.
@@ -89,7 +95,8 @@ def _walk(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> Ite
                 continue
             kind, problem = _kind(path)
             if kind == "dir":
-                stack.append(path)
+                if not (path / OUTPUT_MARKER).exists():  # our own run folders are not input
+                    stack.append(path)
             elif kind == "file":
                 found.append(InputFile(path, rel))
             else:

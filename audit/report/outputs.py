@@ -11,6 +11,7 @@ from typing import Any
 
 from audit.config import ConfigError
 from audit.history import append_history, history_entry
+from audit.ingest.discover import OUTPUT_MARKER
 from audit.model import Corpus
 from audit.report.files import atomic_write_lines, atomic_write_text, dumps, refresh_latest
 from audit.report.html import read_history, write_report
@@ -80,6 +81,9 @@ def _write_files(
         writer(run_dir)
 
 
+_MARKER_TEXT = "Run folders of audit. A folder holding this file is not read as input.\n"
+
+
 def claim_run_dir(out: Path, run: dict[str, Any]) -> Path:
     """Create the run folder ``out/<run id>``, never reusing an existing one.
 
@@ -91,6 +95,8 @@ def claim_run_dir(out: Path, run: dict[str, Any]) -> Path:
     """
     try:
         out.mkdir(parents=True, exist_ok=True)
+        if not (out / OUTPUT_MARKER).exists():
+            atomic_write_text(out / OUTPUT_MARKER, _MARKER_TEXT)
     except OSError as exc:
         raise ConfigError(f"{out}: cannot create the output folder: {exc.strerror}") from None
     base = str(run["id"])

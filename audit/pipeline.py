@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.config import ConfigError, Settings
-from audit.engine import LocalEngine
+from audit.engine import get_engine
 from audit.gate import FAIL_ON, decide
 from audit.ingest import read_chunks
 from audit.intake import intake_findings
@@ -48,8 +48,13 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     check_settings(settings)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    engine = LocalEngine(settings.jobs)
-    chunks = list(engine.map(process_chunk, read_chunks(settings.paths, settings.inputs), settings))
+    engine = get_engine(settings)
+    try:
+        chunks = list(
+            engine.map(process_chunk, read_chunks(settings.paths, settings.inputs), settings)
+        )
+    finally:
+        engine.close()
     corpus = Corpus.concat(chunks)
     doc_ids = list(corpus.documents["doc_id"])
     gate = decide(doc_ids, corpus.findings, settings.fail_on)

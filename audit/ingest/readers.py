@@ -7,15 +7,16 @@ raise for bad content: an unreadable file or line becomes a record with
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import json
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from audit.ingest.columns import ColumnMap
 from audit.ingest.decode import decode_bytes
@@ -30,6 +31,54 @@ def open_bytes(path: Path) -> bytes:
     if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     return data
+
+
+def open_stream(path: Path) -> IO[bytes]:
+    """Open a file for streaming reads, decompressing gzip."""
+    fh: IO[bytes] = path.open("rb")
+    if path.suffix == ".gz" or fh.read(2) == b"\x1f\x8b":
+        fh.close()
+        return gzip.open(path, "rb")
+    fh.seek(0)
+    return fh
+
+
+def streamable_encoding(path: Path) -> str | None:
+    """``utf-8`` (or ``utf-8-sig``) when the whole file is UTF-8 text without NUL bytes.
+
+    Checked in one pass over the bytes, without holding the file in memory, so that a
+    large table can then be read line by line. None when the file is anything else
+    (empty, unreadable, another encoding): the caller reads it whole instead.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open_stream(path) as fh:
+            block = fh.read(1 << 16)
+            if not block or block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return None
+            encoding = "utf-8-sig" if block.startswith(codecs.BOM_UTF8) else "utf-8"
+            while block:
+                if b"\x00" in block:
+                    return None
+                decoder.decode(block)
+                block = fh.read(1 << 20)
+            decoder.decode(b"", final=True)
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile):
+        return None
+    return encoding
+
+
+def stream_lines(path: Path, encoding: str) -> Iterator[str]:
+    """The ``\n``-separated lines of a UTF-8 file, read a line at a time.
+
+    Only ``\n`` ends a line (as in JSON Lines): a U+2028 or a lone ``\r`` inside a
+    JSON string does not split it.
+    """
+    with open_stream(path) as fh:
+        for n, raw in enumerate(fh):
+            if n == 0 and encoding == "utf-8-sig":
+                raw = raw[len(codecs.BOM_UTF8) :]
+            yield raw.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
 
 
 def format_suffix(path: Path) -> str:
@@ -134,6 +183,10 @@ class JsonLinesReader(TableReader):
 
     def read(self, file: InputFile) -> Iterator[Record]:
         """Yield one record per non-blank line."""
+        encoding = streamable_encoding(file.path)
+        if encoding:
+            yield from self._records(file, _json_rows(stream_lines(file.path, encoding)), encoding)
+            return
         try:
             data = open_bytes(file.path)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
@@ -143,11 +196,11 @@ class JsonLinesReader(TableReader):
         if decoded.error:
             yield error_record(file, decoded.error)
             return
-        yield from self._records(file, _json_rows(decoded.text), decoded.encoding)
+        yield from self._records(file, _json_rows(decoded.text.split("\n")), decoded.encoding)
 
 
-def _json_rows(text: str) -> Iterator[tuple[int, Any]]:
-    for n, raw in enumerate(text.splitlines(), start=1):
+def _json_rows(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
+    for n, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
@@ -164,6 +217,11 @@ class CsvReader(TableReader):
 
     def read(self, file: InputFile) -> Iterator[Record]:
         """Yield one record per row."""
+        encoding = streamable_encoding(file.path)
+        if encoding:
+            with io.TextIOWrapper(open_stream(file.path), encoding=encoding, newline="") as fh:
+                yield from self._read_text(file, fh, encoding)
+            return
         try:
             data = open_bytes(file.path)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
@@ -173,9 +231,12 @@ class CsvReader(TableReader):
         if decoded.error:
             yield error_record(file, decoded.error)
             return
+        yield from self._read_text(file, io.StringIO(decoded.text, newline=""), decoded.encoding)
+
+    def _read_text(self, file: InputFile, text: IO[str], encoding: str | None) -> Iterator[Record]:
         delimiter = "\t" if format_suffix(file.path) == ".tsv" else ","
         csv.field_size_limit(sys.maxsize)
-        reader = csv.reader(io.StringIO(decoded.text, newline=""), delimiter=delimiter)
+        reader = csv.reader(text, delimiter=delimiter)
         try:
             header = next(reader)
         except (StopIteration, csv.Error):
@@ -185,7 +246,7 @@ class CsvReader(TableReader):
         if missing:
             yield error_record(file, missing)
             return
-        yield from self._records(file, _csv_rows(reader, header), decoded.encoding)
+        yield from self._records(file, _csv_rows(reader, header), encoding)
 
 
 def _csv_rows(reader: Any, header: list[str]) -> Iterator[tuple[int, Any]]:

@@ -16,7 +16,7 @@ import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, cast
 
 from audit.ingest.columns import ColumnMap
 from audit.ingest.decode import decode_bytes
@@ -38,7 +38,7 @@ def open_stream(path: Path) -> IO[bytes]:
     fh: IO[bytes] = path.open("rb")
     if path.suffix == ".gz" or fh.read(2) == b"\x1f\x8b":
         fh.close()
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     fh.seek(0)
     return fh
 

@@ -15,14 +15,18 @@ from audit.ingest import read_chunks
 from audit.intake import intake_findings
 from audit.model import AuditResult, Chunk, Corpus
 from audit.parse import parse_records
+from audit.progress import Stages, timed
 from audit.report.outputs import write_run
 from audit.report.results import build_results
+from audit.spool import Spool, process_packed
 
 
 def process_chunk(records: list[dict[str, Any]], settings: Settings) -> Chunk:
     """The per-chunk stages: intake findings, parse, signals, signatures."""
-    findings = intake_findings(records)
-    chunk = parse_records(records, settings.parse.patterns)
+    with timed("intake"):
+        findings = intake_findings(records)
+    with timed("parse"):
+        chunk = parse_records(records, settings.parse.patterns)
     chunk.findings.extend(findings)
     return chunk
 
@@ -48,14 +52,21 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     check_settings(settings)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
+    stages = Stages.for_settings(settings)
+    spool = Spool.create(settings.out if write else None)
     engine = get_engine(settings)
     try:
-        chunks = list(
-            engine.map(process_chunk, read_chunks(settings.paths, settings.inputs), settings)
+        work = engine.map(
+            process_packed, read_chunks(settings.paths, settings.inputs), (process_chunk, settings)
         )
+        chunks = []
+        for packed in stages.track(work, "read_parse", lambda p: p.n_documents):
+            stages.add_chunk_times(packed.times)
+            chunks.append(spool.add(packed))
     finally:
         engine.close()
     corpus = Corpus.concat(chunks)
+    stages.start("gate")
     doc_ids = list(corpus.documents["doc_id"])
     gate = decide(doc_ids, corpus.findings, settings.fail_on)
     run = {
@@ -68,9 +79,15 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         "engine": engine.name,
         "settings": settings.to_dict(),
     }
-    results = build_results(corpus, gate.verdicts, gate.to_dict(), run)
+    stages.start("results")
+    results = build_results(corpus, gate.verdicts, gate.to_dict(), run, paragraphs=False)
+    stages.start("write")
     run["duration_s"] = round(time.perf_counter() - t0, 3)
-    run_dir = write_run(Path(settings.out), results, corpus) if write else None
+    run["stages"] = stages.to_dict()
+    run_dir = write_run(Path(settings.out), results, corpus, spool) if write else None
+    stages.stop()
+    spool.close()
+    run["stages"] = stages.to_dict()
     return AuditResult(results, str(run_dir) if run_dir else None, gate.exit_code)
 
 

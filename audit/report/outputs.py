@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from audit.model import Corpus
 from audit.report.files import atomic_write_lines, atomic_write_text, dumps, refresh_latest
@@ -12,15 +16,32 @@ from audit.report.html import write_report
 from audit.report.junit import write_junit
 from audit.report.summary import write_summary
 
+if TYPE_CHECKING:
+    from audit.spool import Spool
 
-def write_run(out: Path, results: dict[str, Any], corpus: Corpus) -> Path:
-    """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder."""
+# How many documents with warnings or errors keep their paragraphs in the in-memory
+# results that the report is rendered from (results.json has them all).
+REPORT_DETAIL_DOCS = 1000
+
+
+def write_run(
+    out: Path, results: dict[str, Any], corpus: Corpus, spool: Spool | None = None
+) -> Path:
+    """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder.
+
+    With a ``spool``, the documents in ``results`` carry no paragraphs and ``corpus``
+    holds the compact tables: results.json, accepted.jsonl and quarantined.jsonl are
+    then written in one pass over the spool, a document at a time.
+    """
     run_dir = out / results["run"]["id"]
     run_dir.mkdir(parents=True, exist_ok=False)
-    atomic_write_text(run_dir / "results.json", dumps(results))
-    accepted, quarantined = _split(results, corpus)
-    atomic_write_lines(run_dir / "accepted.jsonl", accepted)
-    atomic_write_lines(run_dir / "quarantined.jsonl", quarantined)
+    if spool is None:
+        atomic_write_text(run_dir / "results.json", dumps(results))
+        accepted, quarantined = _split(results, corpus)
+        atomic_write_lines(run_dir / "accepted.jsonl", accepted)
+        atomic_write_lines(run_dir / "quarantined.jsonl", quarantined)
+    else:
+        write_streaming(run_dir, results, spool.documents(corpus.paragraphs))
     write_junit(results, run_dir / "junit.xml")
     write_summary(results, run_dir / "summary.md")
     write_report(results, run_dir / "report.html")
@@ -63,3 +84,87 @@ def _split(
                 yield output_record(doc, original, text)
 
     return rows(False), rows(True)
+
+
+def write_streaming(
+    run_dir: Path, results: dict[str, Any], spilled: Iterable[dict[str, Any]]
+) -> None:
+    """results.json, accepted.jsonl and quarantined.jsonl in one pass over the documents.
+
+    ``spilled`` gives each document's ``text``, ``record`` and ``paragraphs``, in the
+    order of ``results["documents"]``. results.json is written one document per line;
+    every file appears whole or not at all.
+    """
+    names = ("results.json", "accepted.jsonl", "quarantined.jsonl")
+    with ExitStack() as stack:
+        temps = [stack.enter_context(_AtomicFile(run_dir / name)) for name in names]
+        out, accepted, quarantined = (t.fh for t in temps)
+        docs = iter(results["documents"])
+        spilled_docs = iter(spilled)
+        detail = [0]
+
+        def documents() -> Iterator[dict[str, Any]]:
+            for doc in docs:
+                more = next(spilled_docs, None)
+                if more is None or more["doc_id"] != doc["doc_id"]:
+                    raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
+                line = output_record(doc, more.get("record"), more.get("text") or "")
+                target = quarantined if doc["verdict"] == "quarantine" else accepted
+                target.write(_line(line) + "\n")
+                if detail[0] < REPORT_DETAIL_DOCS and any(
+                    f["severity"] != "info" for f in doc["findings"]
+                ):
+                    doc["paragraphs"] = more["paragraphs"]
+                    detail[0] += 1
+                yield {**doc, "paragraphs": more["paragraphs"]}
+
+        _write_results(out, results, documents())
+        if next(spilled_docs, None) is not None:
+            raise RuntimeError("spool holds more documents than the results")
+        for t in temps:
+            t.commit()
+
+
+def _write_results(fh: IO[str], results: dict[str, Any], documents: Iterator[Any]) -> None:
+    """The results document with its lists written one item per line."""
+    fh.write("{")
+    for n, (key, value) in enumerate(results.items()):
+        fh.write(("," if n else "") + f"\n  {json.dumps(key)}: ")
+        items = documents if key == "documents" else value
+        if isinstance(value, list):
+            fh.write("[")
+            for i, item in enumerate(items):
+                fh.write(("," if i else "") + "\n    " + _line(item))
+            fh.write("\n  ]")
+        else:
+            fh.write(
+                json.dumps(value, ensure_ascii=False, indent=2, default=str).replace("\n", "\n  ")
+            )
+    fh.write("\n}\n")
+
+
+def _line(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+class _AtomicFile:
+    """A temp file next to ``path``, renamed into place by :meth:`commit`, else removed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        fd, self.tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        self.done = False
+
+    def commit(self) -> None:
+        self.fh.close()
+        os.replace(self.tmp, self.path)
+        self.done = True
+
+    def __enter__(self) -> _AtomicFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.done:
+            self.fh.close()
+            Path(self.tmp).unlink(missing_ok=True)

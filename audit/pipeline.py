@@ -66,6 +66,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     finally:
         engine.close()
     corpus = Corpus.concat(chunks)
+    corpus.spool = spool
     stages.start("gate")
     doc_ids = list(corpus.documents["doc_id"])
     gate = decide(doc_ids, corpus.findings, settings.fail_on)

@@ -1,47 +1,61 @@
 """Streaming: keep compact per-document data in memory, spill the heavy columns to disk.
 
-After the per-chunk stages, a chunk's document texts, original records, metadata
-dicts and paragraph texts are only needed again to write the outputs (and, for a
-few documents, by a global stage that shows evidence). :func:`pack` splits a
+After the per-chunk stages, a document's text, original record and metadata dict
+(and its paragraphs' texts) are needed again only to write the outputs, and by a
+global stage only for the few documents it shows evidence of. :func:`pack` splits a
 processed chunk where it was processed (in a worker): the compact tables stay
-tables, the heavy columns become one pickled blob. :class:`Spool` writes the blobs
-to a temporary folder in input order and streams them back when the run folder is
-written, so the driver's memory grows with the number of documents only through
-the compact tables.
+tables, each heavy column becomes one encoded blob. :class:`Spool` appends the
+blobs, in input order, to one file per column in a temporary folder, and keeps
+only their offsets (8 bytes per document and column). It reads them back in order
+when the run folder is written, or one document at a time (``pread``, no memory
+map, so the pages read do not stay in the process) for a global stage:
+``spool.column("text")[i]`` is the text of the document in row ``i`` of the
+documents table.
+
+Paragraph texts are not stored: a paragraph is ``text[start:end]`` of its document
+(checked when packing; a document whose paragraphs are not keeps them stored).
 
 Example:
     >>> import tempfile
     >>> from audit.model import Chunk
-from audit.progress import take_chunk_times, timed
-from audit.report.results import PARAGRAPH_FIELDS, _plain
     >>> chunk = Chunk.from_records([{"doc_id": "a", "text": "Hello."}])
     >>> with Spool(tempfile.mkdtemp()) as spool:
     ...     compact = spool.add(pack(chunk))
-    ...     [d["text"] for d in spool.documents()]
-    ['Hello.']
+    ...     "text" in compact.documents.columns, spool.column("text")[0]
+    (False, 'Hello.')
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit.model import Chunk
 from audit.progress import take_chunk_times, timed
 from audit.report.results import PARAGRAPH_FIELDS, _plain
 
-# Columns of the documents table that only the outputs need; spilled to disk.
+# Columns of the documents table spilled to disk; the rest stays in memory.
 HEAVY_DOCUMENT_COLUMNS: tuple[str, ...] = ("text", "record", "meta")
-# Columns of the paragraphs table spilled to disk (the rest stays in memory).
-HEAVY_PARAGRAPH_COLUMNS: tuple[str, ...] = ("text",)
+# Spilled too, to check that the outputs stay in step with the documents table.
+_ID = "doc_id"
+# Per document: its paragraphs' texts when they are not slices of its text, else None.
+_PARAGRAPH_TEXTS = "paragraph_texts"
+_BLOCK = 65_536  # paragraphs converted to Python values at a time when writing
+
+
+class _DocumentText:
+    """Stands in a spilled record for the value that is the document's text itself."""
 
 
 @dataclass(slots=True)
@@ -49,28 +63,35 @@ class Packed:
     """A processed chunk split for the trip back to the driver."""
 
     chunk: Chunk  # compact tables and the findings
-    heavy: bytes  # the spilled columns, pickled
     n_documents: int
+    blobs: dict[str, tuple[bytes, np.ndarray]]  # column -> (encoded values, their lengths)
+    paragraphs: np.ndarray  # how many paragraph rows each document has, in order
     times: dict[str, float] = field(default_factory=dict)  # per-chunk stage -> seconds
 
 
 def pack(chunk: Chunk) -> Packed:
-    """Split ``chunk`` into its compact tables and a blob of its heavy columns."""
+    """Split ``chunk`` into its compact tables and the encoded heavy columns."""
     docs = chunk.documents
+    heavy = [c for c in HEAVY_DOCUMENT_COLUMNS if c in docs.columns]
+    values = {c: docs[c].tolist() for c in (_ID, *heavy)}
+    position = {d: i for i, d in enumerate(values[_ID])}
     paras = chunk.paragraphs
-    heavy = {
-        "doc_id": list(docs["doc_id"]),
-        "documents": {c: list(docs[c]) for c in HEAVY_DOCUMENT_COLUMNS if c in docs.columns},
-        "para_doc_id": list(paras["doc_id"]),
-        "paragraphs": {c: list(paras[c]) for c in HEAVY_PARAGRAPH_COLUMNS if c in paras.columns},
-    }
+    owner = np.fromiter((position[d] for d in paras["doc_id"]), np.int64, len(paras))
+    if len(owner) and (np.diff(owner) < 0).any():  # a stage reordered them: group by document
+        order = np.argsort(owner, kind="stable")
+        paras, owner = paras.iloc[order].reset_index(drop=True), owner[order]
+    texts = values.get("text") or [""] * len(docs)
+    if "record" in values:
+        values["record"] = [_strip_text(r, t) for r, t in zip(values["record"], texts, strict=True)]
+    values[_PARAGRAPH_TEXTS] = _paragraph_texts(owner, texts, paras)
+    blobs = {c: _encode_all(v) for c, v in values.items()}
     compact = Chunk(
-        documents=docs.drop(columns=[c for c in HEAVY_DOCUMENT_COLUMNS if c in docs.columns]),
-        paragraphs=paras.drop(columns=[c for c in HEAVY_PARAGRAPH_COLUMNS if c in paras.columns]),
+        documents=docs.drop(columns=heavy),
+        paragraphs=paras.drop(columns=[c for c in ("text",) if c in paras.columns]),
         findings=chunk.findings,
     )
-    blob = pickle.dumps(heavy, protocol=pickle.HIGHEST_PROTOCOL)
-    return Packed(compact, blob, len(docs))
+    counts = np.bincount(owner, minlength=len(docs)).astype(np.int64)
+    return Packed(compact, len(docs), blobs, counts)
 
 
 def process_packed(item: Any, ctx: tuple[Callable[[Any, Any], Chunk], Any]) -> Packed:
@@ -87,11 +108,61 @@ def process_packed(item: Any, ctx: tuple[Callable[[Any, Any], Chunk], Any]) -> P
     return packed
 
 
+class SpooledColumn(Sequence[Any]):
+    """One spilled column: values by document position, or all of them in order."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._out = path.open("wb")
+        self._offsets = array("q", [0])
+        self._fd: int | None = None
+
+    def append(self, blob: bytes, lengths: np.ndarray) -> None:
+        """Add a chunk's encoded values."""
+        self._out.write(blob)
+        ends = np.cumsum(lengths, dtype=np.int64) + self._offsets[-1]
+        self._offsets.frombytes(ends.astype("<i8").tobytes())
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i: Any) -> Any:
+        if not isinstance(i, int | np.integer):
+            raise TypeError("spooled columns are read one position at a time")
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        start, end = self._offsets[i], self._offsets[i + 1]
+        return _decode(os.pread(self._reader(), end - start, start))
+
+    def __iter__(self) -> Iterator[Any]:
+        self._out.flush()
+        with self.path.open("rb", buffering=1 << 20) as fh:
+            start = 0
+            for end in self._offsets[1:]:
+                yield _decode(fh.read(end - start))
+                start = end
+
+    def close(self) -> None:
+        """Close the files (the data stays until the spool folder goes)."""
+        self._out.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _reader(self) -> int:
+        self._out.flush()
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        return self._fd
+
+
 class Spool:
-    """The heavy columns of every chunk, on disk, in input order.
+    """The heavy columns of every document, on disk, in input order.
 
     Args:
-        folder: an empty folder the spool owns; it is deleted by :meth:`close`.
+        folder: a folder the spool owns; :meth:`close` deletes it.
     """
 
     @classmethod
@@ -100,73 +171,94 @@ class Spool:
         run writes to anyway), or under the system temp folder when ``out`` is None."""
         if out is not None:
             Path(out).mkdir(parents=True, exist_ok=True)
-        folder = tempfile.mkdtemp(prefix=".audit-spool-", dir=out)
-        spool = cls(folder)
-        weakref.finalize(spool, shutil.rmtree, folder, True)
-        return spool
+        return cls(tempfile.mkdtemp(prefix=".audit-spool-", dir=out))
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._files: list[Path] = []
-        self._first_doc: list[int] = []  # position of each chunk's first document
-        self._where: dict[str, int] = {}  # doc_id -> chunk number, built on first fetch
+        self._columns: dict[str, SpooledColumn] = {}
+        self._paragraph_offsets = array("q", [0])  # document position -> first paragraph row
         self.n_documents = 0
         self.bytes = 0
+        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.folder), True)
 
     def add(self, packed: Packed) -> Chunk:
-        """Write a packed chunk's heavy columns; returns its compact chunk."""
-        path = self.folder / f"chunk-{len(self._files):06d}.pkl"
-        path.write_bytes(packed.heavy)
-        self._files.append(path)
-        self._first_doc.append(self.n_documents)
+        """Append a packed chunk's heavy columns; returns its compact chunk."""
+        for name, (blob, lengths) in packed.blobs.items():
+            if name not in self._columns:
+                if self.n_documents:
+                    raise ValueError(f"column {name!r} appeared after the first chunk")
+                self._columns[name] = SpooledColumn(self.folder / f"{len(self._columns)}.bin")
+            self._columns[name].append(blob, lengths)
+            self.bytes += len(blob)
+        ends = np.cumsum(packed.paragraphs, dtype=np.int64) + self._paragraph_offsets[-1]
+        self._paragraph_offsets.frombytes(ends.astype("<i8").tobytes())
         self.n_documents += packed.n_documents
-        self.bytes += len(packed.heavy)
         return packed.chunk
 
-    def _load(self, n: int) -> dict[str, Any]:
-        data: dict[str, Any] = pickle.loads(self._files[n].read_bytes())
-        return data
+    @property
+    def columns(self) -> list[str]:
+        """The spilled document columns."""
+        return [c for c in self._columns if c not in (_ID, _PARAGRAPH_TEXTS)]
+
+    def column(self, name: str) -> SpooledColumn:
+        """A spilled column by document position (``record`` values have no text restored:
+        use :meth:`row`)."""
+        return self._columns[name]
+
+    def row(self, i: int, paragraphs: pd.DataFrame | None = None) -> dict[str, Any]:
+        """Every spilled value of the document at position ``i``; with the compact
+        ``paragraphs`` table, also its ``paragraphs`` as in :meth:`documents`."""
+        row = _restore({name: col[i] for name, col in self._columns.items()})
+        stored = row.pop(_PARAGRAPH_TEXTS, None)
+        if paragraphs is not None:
+            a, b = self._paragraph_offsets[i], self._paragraph_offsets[i + 1]
+            cursor = _Paragraphs(paragraphs.iloc[a:b])
+            row["paragraphs"] = cursor.take(b - a, row.get("text") or "", stored)
+        return row
 
     def documents(self, paragraphs: pd.DataFrame | None = None) -> Iterator[dict[str, Any]]:
         """Every document's spilled values, in input order.
 
         With ``paragraphs`` (the compact paragraphs table, in input order), each
-        document also gets ``paragraphs``: its rows as dicts of the fields
-        :data:`PARAGRAPH_FIELDS` present, the spilled text put back.
+        document also gets ``paragraphs``: its rows as JSON-ready dicts of the fields
+        :data:`~audit.report.results.PARAGRAPH_FIELDS` present, texts put back.
         """
-        offset = 0
-        for n in range(len(self._files)):
-            data = self._load(n)
-            rows = None
-            if paragraphs is not None:
-                count = len(data["para_doc_id"])
-                part = paragraphs.iloc[offset : offset + count]
-                offset += count
-                if list(part["doc_id"]) != data["para_doc_id"]:
-                    raise RuntimeError("the paragraphs table no longer matches the input order")
-                rows = _paragraph_dicts(part, data["paragraphs"])
-            yield from _rows(data, rows)
+        if paragraphs is not None and len(paragraphs) != self._paragraph_offsets[-1]:
+            raise RuntimeError("the paragraphs table does not match the spooled documents")
+        names = list(self._columns)
+        cursor = _Paragraphs(paragraphs) if paragraphs is not None else None
+        offsets = self._paragraph_offsets
+        columns = zip(*(iter(self._columns[n]) for n in names), strict=True)
+        for i, values in enumerate(columns):
+            row = _restore(dict(zip(names, values, strict=True)))
+            stored = row.pop(_PARAGRAPH_TEXTS, None)
+            if cursor is not None:
+                count = offsets[i + 1] - offsets[i]
+                row["paragraphs"] = cursor.take(count, row.get("text") or "", stored)
+            yield row
 
-    def fetch(self, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The spilled values of some documents (for evidence), reading each chunk once."""
-        if not self._where:
-            for n in range(len(self._files)):
-                for doc_id in self._load(n)["doc_id"]:
-                    self._where[doc_id] = n
-        wanted = set(doc_ids)
-        chunks = sorted({self._where[d] for d in wanted if d in self._where})
-        out: dict[str, dict[str, Any]] = {}
-        for n in chunks:
-            for row in _rows(self._load(n), None):
-                if row["doc_id"] in wanted:
-                    out[row["doc_id"]] = row
-        return out
+    def lazy_paragraphs(self, documents: list[dict[str, Any]], paragraphs: pd.DataFrame) -> None:
+        """Let each results document (in input order) load its ``paragraphs`` when asked.
+
+        The documents become :class:`SpooledDocument` in place: ``doc.get("paragraphs")``
+        or ``doc["paragraphs"]`` reads them from the spool while it is open, so a writer
+        that shows a few documents in full (the HTML report) gets their text without
+        the run holding every document's paragraphs.
+        """
+        for i, doc in enumerate(documents):
+            documents[i] = SpooledDocument(doc, self, paragraphs, i)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the spool's files are still there."""
+        return self._cleanup.alive
 
     def close(self) -> None:
-        """Delete the spool folder."""
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self._files = []
+        """Close and delete the spool folder."""
+        for col in self._columns.values():
+            col.close()
+        self._cleanup()
 
     def __enter__(self) -> Spool:
         return self
@@ -175,41 +267,149 @@ class Spool:
         self.close()
 
 
-def _rows(
-    data: dict[str, Any], paragraphs: list[dict[str, Any]] | None
-) -> Iterator[dict[str, Any]]:
-    """One dict per document of a loaded chunk blob."""
-    docs = data["documents"]
-    spilled = data["paragraphs"]
-    para_ids = data["para_doc_id"]
-    p = 0
-    for i, doc_id in enumerate(data["doc_id"]):
-        q = p
-        while q < len(para_ids) and para_ids[q] == doc_id:
-            q += 1
-        row = {"doc_id": doc_id, **{c: v[i] for c, v in docs.items()}}
-        if paragraphs is None:
-            row["paragraphs"] = {c: v[p:q] for c, v in spilled.items()}
-        else:
-            row["paragraphs"] = paragraphs[p:q]
-        yield row
-        p = q
+class _Paragraphs:
+    """Walks the compact paragraphs table in step with the documents, a block at a time."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+        self.fields = [f for f in PARAGRAPH_FIELDS if f in table.columns or f == "text"]
+        self.pos = 0  # next row of the table
+        self.block_start = 0
+        self.block_len = 0
+        self.values: dict[str, list[Any]] = {}
+
+    def take(self, count: int, text: str, stored: list[str] | None) -> list[dict[str, Any]]:
+        """The next ``count`` rows, as dicts, texts sliced from ``text`` (or ``stored``)."""
+        out: list[dict[str, Any]] = []
+        for k in range(count):
+            i = self.pos - self.block_start
+            if i >= self.block_len:
+                self._load()
+                i = 0
+            row = {}
+            for f in self.fields:
+                if f != "text":
+                    row[f] = self.values[f][i]
+                elif stored is not None:
+                    row[f] = stored[k]
+                else:
+                    row[f] = text[self.values["start"][i] : self.values["end"][i]]
+            out.append(row)
+            self.pos += 1
+        return out
+
+    def _load(self) -> None:
+        part = self.table.iloc[self.pos : self.pos + _BLOCK]
+        self.block_start = self.pos
+        self.block_len = len(part)
+        self.values = {f: _plain_column(part[f]) for f in self.fields if f in part.columns}
 
 
-def _paragraph_dicts(part: pd.DataFrame, spilled: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Rows of the compact paragraphs slice as JSON-ready dicts, spilled columns put back."""
-    columns: dict[str, list[Any]] = {}
-    for name in PARAGRAPH_FIELDS:
-        if name in spilled:
-            columns[name] = spilled[name]
-        elif name in part.columns:
-            columns[name] = _plain_column(part[name])
-    keys = list(columns)
-    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+class SpooledDocument(dict[str, Any]):
+    """A results document whose ``paragraphs`` are read from the spool on first use."""
+
+    __slots__ = ("_source",)
+
+    def __init__(
+        self, doc: dict[str, Any], spool: Spool, paragraphs: pd.DataFrame, position: int
+    ) -> None:
+        super().__init__(doc)
+        self._source: tuple[Spool, pd.DataFrame, int] | None = (spool, paragraphs, position)
+
+    def _load(self) -> None:
+        if self._source is None or "paragraphs" in self.keys():
+            return
+        spool, paragraphs, position = self._source
+        self._source = None
+        if spool.is_open:
+            self["paragraphs"] = spool.row(position, paragraphs)["paragraphs"]
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "paragraphs":
+            self._load()
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``dict.get``, loading the paragraphs when they are asked for."""
+        if key == "paragraphs":
+            self._load()
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if key == "paragraphs":
+            self._load()
+        return super().__contains__(key)
+
+
+def _encode(value: Any) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return b"s" + value.encode("utf-8", "surrogatepass")
+    return b"p" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _decode(data: bytes) -> Any:
+    if not data:
+        return None
+    if data[0] == ord("s"):
+        return data[1:].decode("utf-8", "surrogatepass")
+    return pickle.loads(data[1:])
+
+
+def _encode_all(values: list[Any]) -> tuple[bytes, np.ndarray]:
+    encoded = [_encode(v) for v in values]
+    return b"".join(encoded), np.fromiter((len(e) for e in encoded), np.int64, len(encoded))
+
+
+def _strip_text(record: Any, text: Any) -> Any:
+    """The record with its copy of the document text replaced by a marker."""
+    if not isinstance(record, dict) or not isinstance(text, str) or not text:
+        return record
+    if not any(v is text or (isinstance(v, str) and v == text) for v in record.values()):
+        return record
+    return {
+        k: _DocumentText() if v is text or (isinstance(v, str) and v == text) else v
+        for k, v in record.items()
+    }
+
+
+def _restore(row: dict[str, Any]) -> dict[str, Any]:
+    record = row.get("record")
+    if isinstance(record, dict) and any(isinstance(v, _DocumentText) for v in record.values()):
+        text = row.get("text") or ""
+        row["record"] = {k: text if isinstance(v, _DocumentText) else v for k, v in record.items()}
+    return row
+
+
+def _paragraph_texts(
+    owner: np.ndarray, texts: list[Any], paras: pd.DataFrame
+) -> list[list[str] | None]:
+    """Per document, its paragraphs' texts when some is not ``text[start:end]``, else None."""
+    out: list[list[str] | None] = [None] * len(texts)
+    if not len(paras) or "text" not in paras.columns:
+        return out
+    n = len(paras)
+    has_offsets = {"start", "end"} <= set(paras.columns)
+    starts = paras["start"].tolist() if has_offsets else [None] * n
+    ends = paras["end"].tolist() if has_offsets else [None] * n
+    ptexts = paras["text"].tolist()
+    odd: set[int] = set()
+    for i, start, end, ptext in zip(owner.tolist(), starts, ends, ptexts, strict=True):
+        text = texts[i] if isinstance(texts[i], str) else ""
+        if not isinstance(start, int) or not isinstance(end, int) or text[start:end] != ptext:
+            odd.add(i)
+    for i, ptext in zip(owner.tolist(), ptexts, strict=True):
+        if i in odd:
+            kept = out[i]
+            if kept is None:
+                kept = out[i] = []
+            kept.append(ptext)
+    return out
 
 
 def _plain_column(column: pd.Series) -> list[Any]:
-    """A column as Python values, missing values as None (what ``_plain`` does per value)."""
+    """A column as JSON-ready Python values, missing values as None."""
     dtype = column.dtype
     if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return list(column.tolist())

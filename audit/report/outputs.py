@@ -19,10 +19,6 @@ from audit.report.summary import write_summary
 if TYPE_CHECKING:
     from audit.spool import Spool
 
-# How many documents with warnings or errors keep their paragraphs in the in-memory
-# results that the report is rendered from (results.json has them all).
-REPORT_DETAIL_DOCS = 1000
-
 
 def write_run(
     out: Path, results: dict[str, Any], corpus: Corpus, spool: Spool | None = None
@@ -31,7 +27,8 @@ def write_run(
 
     With a ``spool``, the documents in ``results`` carry no paragraphs and ``corpus``
     holds the compact tables: results.json, accepted.jsonl and quarantined.jsonl are
-    then written in one pass over the spool, a document at a time.
+    then written in one pass over the spool, a document at a time, and the other
+    writers get each document's paragraphs from the spool when they ask for them.
     """
     run_dir = out / results["run"]["id"]
     run_dir.mkdir(parents=True, exist_ok=False)
@@ -42,6 +39,7 @@ def write_run(
         atomic_write_lines(run_dir / "quarantined.jsonl", quarantined)
     else:
         write_streaming(run_dir, results, spool.documents(corpus.paragraphs))
+        spool.lazy_paragraphs(results["documents"], corpus.paragraphs)
     write_junit(results, run_dir / "junit.xml")
     write_summary(results, run_dir / "summary.md")
     write_report(results, run_dir / "report.html")
@@ -101,7 +99,6 @@ def write_streaming(
         out, accepted, quarantined = (t.fh for t in temps)
         docs = iter(results["documents"])
         spilled_docs = iter(spilled)
-        detail = [0]
 
         def documents() -> Iterator[dict[str, Any]]:
             for doc in docs:
@@ -111,11 +108,6 @@ def write_streaming(
                 line = output_record(doc, more.get("record"), more.get("text") or "")
                 target = quarantined if doc["verdict"] == "quarantine" else accepted
                 target.write(_line(line) + "\n")
-                if detail[0] < REPORT_DETAIL_DOCS and any(
-                    f["severity"] != "info" for f in doc["findings"]
-                ):
-                    doc["paragraphs"] = more["paragraphs"]
-                    detail[0] += 1
                 yield {**doc, "paragraphs": more["paragraphs"]}
 
         _write_results(out, results, documents())

@@ -18,6 +18,26 @@ class ConfigError(ValueError):
     """A settings file or option that cannot be used; the run stops with exit 2."""
 
 
+HTML_FAVOR = ("balanced", "precision", "recall")
+
+
+@dataclass(frozen=True)
+class HtmlSettings:
+    """How HTML pages are extracted (trafilatura; see docs/html.md)."""
+
+    favor: str = "balanced"  # balanced | precision (less chrome) | recall (more text)
+    fast: bool = False  # skip trafilatura's fallback extractors: faster, a little less accurate
+    max_dropped_lines: int = 100  # chrome lines kept per page as boilerplate evidence
+
+    def __post_init__(self) -> None:
+        if self.favor not in HTML_FAVOR:
+            raise ConfigError(
+                f"inputs.html.favor must be one of {', '.join(HTML_FAVOR)}, not {self.favor!r}"
+            )
+        if self.max_dropped_lines < 0:
+            raise ConfigError("inputs.html.max_dropped_lines must be 0 or more")
+
+
 @dataclass(frozen=True)
 class InputSettings:
     """How inputs are found and read."""
@@ -28,6 +48,7 @@ class InputSettings:
     chunk_size: int = 10_000
     max_doc_bytes: int = 20_000_000  # larger documents become a resource_limit finding
     max_documents: int = 0  # 0: no limit; beyond it documents are quarantined unread
+    html: HtmlSettings = field(default_factory=HtmlSettings)
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,7 @@ class SignalSettings:
     language: str = "en"
     garble_threshold: float = 0.5
     word_count_tolerance: float = 0.10
+    html_date_tolerance_days: float = 1.0  # page dates further apart are date_inconsistent
 
 
 @dataclass(frozen=True)

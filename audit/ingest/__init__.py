@@ -21,7 +21,7 @@ __all__ = ["Record", "iter_records", "read_chunks"]
 
 def iter_records(paths: Sequence[str], settings: InputSettings) -> Iterator[Record]:
     """Every document record of every input, in a stable order, ids made unique."""
-    columns = ColumnMap(settings.columns)
+    columns = ColumnMap(settings.columns, settings.html)
     seen: dict[str, int] = {}
     count = 0
     for file in discover(tuple(paths), settings.include, settings.exclude):

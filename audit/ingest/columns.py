@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from audit.config import HtmlSettings
 from audit.ingest.discover import InputFile
 
 # Our field -> column names tried in order (case-insensitive) when not set in config.
@@ -38,6 +39,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "publisher": ("source", "publisher", "outlet", "source_name", "site", "sitename", "site_name"),
     "domain": ("domain", "source_domain", "hostname", "host"),
     "claimed_word_count": ("claimed_word_count", "word_count", "wordcount", "words", "n_words"),
+    # the page itself: read (see audit/ingest/html.py) when a row has no text
+    "html": ("html", "raw_html", "page_html", "html_content", "content_html", "source_html"),
 }
 STRING_FIELDS = ("title", "url", "publisher", "domain")
 
@@ -50,8 +53,11 @@ class ColumnMap:
         {'text': 'story', 'title': 'Headline'}
     """
 
-    def __init__(self, configured: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, configured: dict[str, str] | None = None, html: HtmlSettings | None = None
+    ) -> None:
         self.configured = dict(configured or {})
+        self.html = html or HtmlSettings()
 
     def resolve(self, names: Iterable[str]) -> dict[str, str]:
         """Our field -> the column that holds it, for the columns present."""
@@ -72,7 +78,7 @@ class ColumnMap:
     def missing_text(self, names: Iterable[str]) -> str | None:
         """A message when no column can be the text, else None."""
         names = list(names)
-        if "text" in self.resolve(names):
+        if {"text", "html"} & self.resolve(names).keys():
             return None
         wanted = self.configured.get("text") or "/".join(ALIASES["text"][:4])
         return f"no text column (looked for {wanted}; columns are {', '.join(names) or 'none'})"
@@ -87,7 +93,12 @@ class ColumnMap:
         for field, column in mapping.items():
             values[field] = row.get(column)
         text = values.get("text")
-        if text is None:
+        page: dict[str, Any] | None = None
+        html_error: str | None = None
+        if text in (None, "") and values.get("html") not in (None, ""):
+            page, html_error = self._read_html(values["html"], values.get("url"), problems)
+            text = page["text"] if page else ""
+        elif text is None:
             problems.append("no text field in this record")
             text = ""
         elif not isinstance(text, str):
@@ -118,7 +129,7 @@ class ColumnMap:
         claimed = _as_count(values.get("claimed_word_count"), problems)
         used = set(mapping.values())
         meta = {k: v for k, v in row.items() if k not in used}
-        return {
+        out = {
             "doc_id": doc_id or f"{file.rel}:{line}",
             "source": str(file.path),
             "line": line,
@@ -134,6 +145,28 @@ class ColumnMap:
             "read_error": None,
             "problems": problems,
         }
+        if page is not None:
+            # the row's own fields win; the page fills in what the row lacks
+            for key in ("title", "url", "published", "domain"):
+                out[key] = out[key] or page[key]
+            out["meta"] = {**page["meta"], **meta}
+        out["read_error"] = html_error
+        return out
+
+    def _read_html(
+        self, html: Any, url: Any, problems: list[str]
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """A row's page as record fields, or the reason it cannot be read."""
+        if not isinstance(html, str):
+            problems.append(f"html is {type(html).__name__}, not a string")
+            return None, None
+        from audit.ingest.html import HtmlError, extract_page, page_record
+
+        try:
+            page = extract_page(html, url if isinstance(url, str) and url else None, self.html)
+        except HtmlError as exc:
+            return None, f"html column: {exc}"
+        return page_record(page), None
 
 
 def _scalar_str(value: Any) -> str | None:

@@ -300,7 +300,17 @@ def _os_reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-READERS: tuple[type[Reader], ...] = (TextReader, JsonLinesReader, CsvReader, ParquetReader)
+# HtmlReader subclasses Reader, so it is imported once Reader exists; the package's
+# __init__ imports this module first, whichever module a caller imports.
+from audit.ingest.html import HtmlReader  # noqa: E402
+
+READERS: tuple[type[Reader], ...] = (
+    TextReader,
+    JsonLinesReader,
+    CsvReader,
+    ParquetReader,
+    HtmlReader,
+)
 
 
 def reader_for(path: Path) -> type[Reader] | None:

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 from audit.model import Chunk
 from audit.parse.patterns import load_patterns
-from audit.parse.scraped import Parsed, parse_text
+from audit.parse.scraped import EXTRACTOR_DROPPED, Parsed, parse_text
 
-__all__ = ["Parsed", "domain_of", "parse_records", "parse_text"]
+__all__ = ["EXTRACTOR_DROPPED", "Parsed", "domain_of", "parse_records", "parse_text"]
 
 
 def parse_records(records: list[dict[str, Any]], pattern_files: tuple[str, ...] = ()) -> Chunk:
@@ -25,7 +25,8 @@ def parse_records(records: list[dict[str, Any]], pattern_files: tuple[str, ...] 
     for rec in records:
         rec.setdefault("meta", {})
         rec["meta"] = dict(rec["meta"] or {})
-        parsed = parse_text(rec.get("text") or "", patterns)
+        text = rec.get("text") or ""
+        parsed = parse_text(text, patterns, _dropped_from(rec["meta"], len(text)))
         doc_id = rec["doc_id"]
         for row in parsed.paragraphs:
             row["doc_id"] = doc_id
@@ -44,6 +45,14 @@ def parse_records(records: list[dict[str, Any]], pattern_files: tuple[str, ...] 
         if not rec.get("domain"):
             rec["domain"] = domain_of(rec.get("url"))
     return Chunk.from_records(records, paragraphs)
+
+
+def _dropped_from(meta: dict[str, Any], size: int) -> int | None:
+    """Where an HTML page's dropped chrome starts in its text (set by the HTML reader)."""
+    end = meta.get("html_body_end")
+    if isinstance(end, int) and not isinstance(end, bool) and 0 <= end <= size:
+        return end
+    return None
 
 
 def domain_of(url: str | None) -> str | None:

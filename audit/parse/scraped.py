@@ -15,7 +15,12 @@ from typing import Any
 from audit.model import Role
 from audit.parse.patterns import Patterns
 
+# The reason of lines an extractor left out of the body (an HTML page's chrome).
+EXTRACTOR_DROPPED = "html_extractor_dropped"
+
 _SENTENCE_END = frozenset(".!?\"”’')…:;")
+_LONG_LINE = 400
+_BULLET_START = frozenset(" \t•·▪●◦‣∙*-–—>|\u00a0")
 _META_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,30}?)\s*:\s*(.*?)\s*$")
 
 
@@ -50,27 +55,29 @@ def split_lines(text: str, patterns: Patterns) -> list[_Line]:
     for lineno, raw in enumerate(text.split("\n"), start=1):
         end = pos + len(raw)
         line = raw[:-1] if raw.endswith("\r") else raw
-        if line.strip():
-            trimmed = patterns.bullet.sub("", line)
-            clean = " ".join(trimmed.split())
-            out.append(
-                _Line(
-                    len(out),
-                    lineno,
-                    pos,
-                    pos + len(line),
-                    line,
-                    clean,
-                    clean.count(" ") + 1 if clean else 0,
-                    len(trimmed) < len(line),
-                )
-            )
+        if line and not line.isspace():
+            trimmed = patterns.bullet.sub("", line) if line[0] in _BULLET_START else line
+            if len(trimmed) > _LONG_LINE:  # long lines are prose: no rule looks at them
+                clean = trimmed.strip()
+                words = clean.count(" ") + 1
+            else:
+                clean = " ".join(trimmed.split())
+                words = clean.count(" ") + 1 if clean else 0
+            bullet = len(trimmed) < len(line)
+            out.append(_Line(len(out), lineno, pos, pos + len(line), line, clean, words, bullet))
         pos = end + 1
     return out
 
 
-def parse_text(text: str, patterns: Patterns) -> Parsed:
+def parse_text(text: str, patterns: Patterns, dropped_from: int | None = None) -> Parsed:
     """Classify every non-blank line of ``text``; extract title and metadata.
+
+    Args:
+        text: the document text.
+        patterns: the compiled rules.
+        dropped_from: where the lines an extractor left out of the body start (an
+            HTML page's chrome, kept after the body); they are ``boilerplate`` with the
+            reason ``html_extractor_dropped`` and the rules read only what comes before.
 
     Example:
         >>> from audit.parse.patterns import load_patterns
@@ -79,6 +86,12 @@ def parse_text(text: str, patterns: Patterns) -> Parsed:
         [('boilerplate', 'share_print_button'), ('title', 'headline'), ('body', 'body')]
     """
     lines = split_lines(text, patterns)
+    dropped: list[_Line] = []
+    if dropped_from is not None:
+        dropped = [ln for ln in lines if ln.start >= dropped_from]
+        lines = lines[: len(lines) - len(dropped)]
+        for ln in dropped:
+            ln.role, ln.reason = Role.BOILERPLATE, EXTRACTOR_DROPPED
     _mark_sections(lines, patterns)
     rules = _match_rules(lines, patterns)
     prose = [
@@ -121,7 +134,7 @@ def parse_text(text: str, patterns: Patterns) -> Parsed:
             "end": ln.end,
             "line": ln.lineno,
         }
-        for ln in lines
+        for ln in lines + dropped
     ]
     return parsed
 
@@ -165,7 +178,7 @@ def _match_rules(lines: list[_Line], patterns: Patterns) -> list[tuple[Role, str
     """The first line rule each line matches, as (role, name, where)."""
     out: list[tuple[Role, str, str] | None] = []
     for ln in lines:
-        m = patterns.combined.match(ln.clean) if len(ln.clean) <= 400 else None
+        m = patterns.combined.match(ln.clean) if len(ln.clean) <= _LONG_LINE else None
         if m is None or m.lastgroup is None:
             out.append(None)
             continue

@@ -411,6 +411,8 @@ def _paragraph_texts(
 def _plain_column(column: pd.Series) -> list[Any]:
     """A column as JSON-ready Python values, missing values as None."""
     dtype = column.dtype
+    if len(column) < 256:  # one document's rows: per value is faster than vectorized
+        return [_plain(v) for v in column.tolist()]
     if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return list(column.tolist())
     values = column.astype(object).where(column.notna(), None).tolist()

@@ -16,7 +16,7 @@ from audit.ingest import read_chunks
 from audit.model import Chunk, Corpus
 from audit.pipeline import process_chunk, run_audit
 from audit.report.results import build_results
-from audit.spool import SpooledDocument, Spool, pack, process_packed
+from audit.spool import Spool, SpooledDocument, pack, process_packed
 from tests.conftest import SEEDS
 
 

@@ -88,7 +88,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     run_dir = write_run(Path(settings.out), results, corpus, spool) if write else None
     stages.stop()
     spool.close()
-    run["stages"] = stages.to_dict()
+    run["stages"] = {**results["run"]["stages"], **stages.to_dict()}
     return AuditResult(results, str(run_dir) if run_dir else None, gate.exit_code)
 
 

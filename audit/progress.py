@@ -3,7 +3,8 @@
 The pipeline marks where each stage starts (``stages.start("dedup")``); the next
 mark, or :meth:`Stages.stop`, ends it. Work done per chunk, possibly in other
 processes, is timed with :func:`timed` and summed over chunks with
-:meth:`Stages.add_chunk_times`. Progress goes to stderr, and only when stderr is a
+:meth:`Stages.add_chunk_times`; the output writers time themselves the same way
+(``write.report``, ...). Progress goes to stderr, and only when stderr is a
 terminal, progress is on (no ``--quiet``) and stdout is not the JSON results.
 
 Example:
@@ -24,23 +25,23 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_chunk_times: dict[str, float] = {}
+_times: dict[str, float] = {}
 
 
 @contextmanager
 def timed(name: str) -> Iterator[None]:
-    """Add the time spent in the block to this process's per-chunk time of ``name``."""
+    """Add the time spent in the block to this process's time of ``name``."""
     t0 = time.perf_counter()
     try:
         yield
     finally:
-        _chunk_times[name] = _chunk_times.get(name, 0.0) + time.perf_counter() - t0
+        _times[name] = _times.get(name, 0.0) + time.perf_counter() - t0
 
 
-def take_chunk_times() -> dict[str, float]:
-    """The per-chunk times recorded in this process since the last call, and reset."""
-    out = dict(_chunk_times)
-    _chunk_times.clear()
+def take_times() -> dict[str, float]:
+    """The times recorded with :func:`timed` in this process since the last call; resets."""
+    out = dict(_times)
+    _times.clear()
     return out
 
 

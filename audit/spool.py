@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from audit.model import Chunk
-from audit.progress import take_chunk_times, timed
+from audit.progress import take_times, timed
 from audit.report.results import PARAGRAPH_FIELDS, _plain
 
 # Columns of the documents table spilled to disk; the rest stays in memory.
@@ -100,11 +100,11 @@ def process_packed(item: Any, ctx: tuple[Callable[[Any, Any], Chunk], Any]) -> P
     This is what an engine maps, so that the split happens in the worker.
     """
     fn, settings = ctx
-    take_chunk_times()
+    take_times()
     chunk = fn(item, settings)
     with timed("pack"):
         packed = pack(chunk)
-    packed.times = take_chunk_times()
+    packed.times = take_times()
     return packed
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from audit.config import Settings
-from audit.progress import Stages, take_chunk_times, timed
+from audit.progress import Stages, take_times, timed
 from tests.conftest import ROOT, SEEDS
 
 
@@ -32,14 +32,14 @@ def test_stages_are_timed_in_order_and_chunk_times_summed() -> None:
 
 
 def test_timed_blocks_add_up_per_process() -> None:
-    take_chunk_times()
+    take_times()
     with timed("x"):
         time.sleep(0.01)
     with timed("x"):
         pass
-    got = take_chunk_times()
+    got = take_times()
     assert set(got) == {"x"} and got["x"] >= 0.01
-    assert take_chunk_times() == {}
+    assert take_times() == {}
 
 
 def test_progress_draws_each_stage_on_a_terminal() -> None:
@@ -72,5 +72,5 @@ def test_a_run_writes_stage_timings_and_nothing_to_a_piped_stderr(tmp_path: Path
     assert proc.returncode in (0, 1)
     assert proc.stderr == ""
     run = json.loads((tmp_path / "latest" / "results.json").read_text())["run"]
-    assert {"read_parse", "gate", "results", "chunks.parse"} <= set(run["stages"])
+    assert {"read_parse", "gate", "results", "chunks.parse", "write.report"} <= set(run["stages"])
     assert sum(v for k, v in run["stages"].items() if "." not in k) <= run["duration_s"] + 0.01

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from audit.model import Corpus
+from audit.progress import take_times, timed
 from audit.report.files import atomic_write_lines, atomic_write_text, dumps, refresh_latest
 from audit.report.html import write_report
 from audit.report.junit import write_junit
@@ -26,9 +27,10 @@ def write_run(
     """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder.
 
     With a ``spool``, the documents in ``results`` carry no paragraphs and ``corpus``
-    holds the compact tables: results.json, accepted.jsonl and quarantined.jsonl are
-    then written in one pass over the spool, a document at a time, and the other
-    writers get each document's paragraphs from the spool when they ask for them.
+    holds the compact tables: the other writers get a document's paragraphs from the
+    spool when they ask for them, then results.json, accepted.jsonl and
+    quarantined.jsonl are written last, in one pass over the spool, a document at a
+    time, with the writers' times in ``run.stages``.
     """
     run_dir = out / results["run"]["id"]
     run_dir.mkdir(parents=True, exist_ok=False)
@@ -38,11 +40,18 @@ def write_run(
         atomic_write_lines(run_dir / "accepted.jsonl", accepted)
         atomic_write_lines(run_dir / "quarantined.jsonl", quarantined)
     else:
-        write_streaming(run_dir, results, spool.documents(corpus.paragraphs))
         spool.lazy_paragraphs(results["documents"], corpus.paragraphs)
-    write_junit(results, run_dir / "junit.xml")
-    write_summary(results, run_dir / "summary.md")
-    write_report(results, run_dir / "report.html")
+    take_times()
+    with timed("write.junit"):
+        write_junit(results, run_dir / "junit.xml")
+    with timed("write.summary"):
+        write_summary(results, run_dir / "summary.md")
+    with timed("write.report"):
+        write_report(results, run_dir / "report.html")
+    if spool is not None:
+        stages = {k: round(v, 3) for k, v in take_times().items()}
+        results["run"]["stages"] = {**results["run"].get("stages", {}), **stages}
+        write_streaming(run_dir, results, spool.documents(corpus.paragraphs))
     refresh_latest(run_dir)
     return run_dir
 

@@ -74,13 +74,14 @@ def pack(chunk: Chunk) -> Packed:
     docs = chunk.documents
     heavy = [c for c in HEAVY_DOCUMENT_COLUMNS if c in docs.columns]
     values = {c: docs[c].tolist() for c in (_ID, *heavy)}
-    position = {d: i for i, d in enumerate(values[_ID])}
     paras = chunk.paragraphs
-    owner = np.fromiter((position[d] for d in paras["doc_id"]), np.int64, len(paras))
+    owner = pd.Index(values[_ID]).get_indexer(paras["doc_id"]).astype(np.int64)
+    if (owner < 0).any():
+        raise ValueError("paragraphs of a document that is not in the chunk")
     if len(owner) and (np.diff(owner) < 0).any():  # a stage reordered them: group by document
         order = np.argsort(owner, kind="stable")
         paras, owner = paras.iloc[order].reset_index(drop=True), owner[order]
-    texts = values.get("text") or [""] * len(docs)
+    texts = [t if isinstance(t, str) else "" for t in values.get("text") or [""] * len(docs)]
     if "record" in values:
         values["record"] = [_strip_text(r, t) for r, t in zip(values["record"], texts, strict=True)]
     values[_PARAGRAPH_TEXTS] = _paragraph_texts(owner, texts, paras)
@@ -362,15 +363,18 @@ def _encode_all(values: list[Any]) -> tuple[bytes, np.ndarray]:
     return b"".join(encoded), np.fromiter((len(e) for e in encoded), np.int64, len(encoded))
 
 
-def _strip_text(record: Any, text: Any) -> Any:
+def _strip_text(record: Any, text: str) -> Any:
     """The record with its copy of the document text replaced by a marker."""
-    if not isinstance(record, dict) or not isinstance(text, str) or not text:
+    if not text or not isinstance(record, dict):
         return record
-    if not any(v is text or (isinstance(v, str) and v == text) for v in record.values()):
+    try:
+        found = text in record.values()
+    except (ValueError, TypeError):  # a value whose == is not a bool (an array)
+        found = any(isinstance(v, str) and v == text for v in record.values())
+    if not found:
         return record
     return {
-        k: _DocumentText() if v is text or (isinstance(v, str) and v == text) else v
-        for k, v in record.items()
+        k: _DocumentText() if isinstance(v, str) and v == text else v for k, v in record.items()
     }
 
 
@@ -382,29 +386,27 @@ def _restore(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _paragraph_texts(
-    owner: np.ndarray, texts: list[Any], paras: pd.DataFrame
-) -> list[list[str] | None]:
+def _paragraph_texts(owner: np.ndarray, texts: list[str], paras: pd.DataFrame) -> list[Any]:
     """Per document, its paragraphs' texts when some is not ``text[start:end]``, else None."""
-    out: list[list[str] | None] = [None] * len(texts)
+    out: list[Any] = [None] * len(texts)
     if not len(paras) or "text" not in paras.columns:
         return out
-    n = len(paras)
-    has_offsets = {"start", "end"} <= set(paras.columns)
-    starts = paras["start"].tolist() if has_offsets else [None] * n
-    ends = paras["end"].tolist() if has_offsets else [None] * n
+    owners = owner.tolist()
     ptexts = paras["text"].tolist()
     odd: set[int] = set()
-    for i, start, end, ptext in zip(owner.tolist(), starts, ends, ptexts, strict=True):
-        text = texts[i] if isinstance(texts[i], str) else ""
-        if not isinstance(start, int) or not isinstance(end, int) or text[start:end] != ptext:
-            odd.add(i)
-    for i, ptext in zip(owner.tolist(), ptexts, strict=True):
+    offsets = [paras[c] for c in ("start", "end") if c in paras.columns]
+    if len(offsets) == 2 and all(pd.api.types.is_integer_dtype(c.dtype) for c in offsets):
+        starts, ends = offsets[0].tolist(), offsets[1].tolist()
+        for i, start, end, ptext in zip(owners, starts, ends, ptexts, strict=True):
+            if texts[i][start:end] != ptext:
+                odd.add(i)
+    else:
+        odd = set(owners)
+    for i, ptext in zip(owners, ptexts, strict=True):
         if i in odd:
-            kept = out[i]
-            if kept is None:
-                kept = out[i] = []
-            kept.append(ptext)
+            if out[i] is None:
+                out[i] = []
+            out[i].append(ptext)
     return out
 
 

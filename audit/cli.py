@@ -192,6 +192,18 @@ def _print_text(results: dict[str, Any], run_dir: str | None) -> None:
         typer.echo(f"report: {Path(run_dir) / 'report.html'}")
 
 
+def _mount() -> None:
+    """Commands that live beside the stage they belong to."""
+    from audit.index.cli import index_app
+    from audit.report.cli import report_command
+
+    app.command("report")(report_command)
+    app.add_typer(index_app, name="index")
+
+
+_mount()
+
+
 def main() -> None:
     """Entry point of the ``audit`` console script: usage errors are one line, exit 2."""
     try:

@@ -85,6 +85,47 @@ class SignalSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """Caps that keep report.html small on large runs; results.json keeps everything."""
+
+    max_table_rows: int = 10_000  # rows in the documents table, most severe first
+    max_detail_documents: int = 2_000  # documents whose text and evidence are embedded
+    max_detail_chars: int = 1_200_000  # total characters of embedded document text
+    max_document_chars: int = 20_000  # characters of one document's text shown
+    max_pairs: int = 200  # duplicate pairs with a side-by-side view (within 2/5 of the detail)
+    max_shared_spans: int = 200  # shared passages highlighted per pair
+    max_clusters: int = 300  # clusters listed
+    max_links: int = 8  # document links listed per check, cluster or pair list
+    max_evidence_chars: int = 4_000  # characters of one finding's evidence shown as JSON
+    history_runs: int = 50  # earlier runs shown in the trend chart
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """The ingestion gate, the corpus index and the run history (docs/index.md, docs/ci.md)."""
+
+    index_duplicate_severity: str = "error"  # severity of index_duplicate findings
+    index_timeout_s: float = 30.0  # how long an admit waits for another run's admit
+    index_lock_ttl_s: float = 600.0  # Redis: a crashed admitter's lock expires after this
+    history_baseline_runs: int = 10  # passing runs the baseline is drawn from
+    summary_max_documents: int = 20  # quarantined documents listed in summary.md
+
+    def __post_init__(self) -> None:
+        """Reject values the gate cannot use."""
+        if self.index_duplicate_severity not in ("error", "warning", "info"):
+            raise ConfigError(
+                "setting 'gate.index_duplicate_severity' must be error, warning or info, "
+                f"not {self.index_duplicate_severity!r}"
+            )
+        for name in ("index_timeout_s", "index_lock_ttl_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"setting 'gate.{name}' must be positive")
+        for name in ("history_baseline_runs", "summary_max_documents"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"setting 'gate.{name}' must be at least 1")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything one run needs to know.
 
@@ -109,6 +150,8 @@ class Settings:
     parse: ParseSettings = field(default_factory=ParseSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     signals: SignalSettings = field(default_factory=SignalSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    gate: GateSettings = field(default_factory=GateSettings)
 
     @classmethod
     def load(

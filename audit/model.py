@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where tables are built, keeping `audit --help` fast
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 
@@ -142,6 +143,8 @@ class Chunk:
         cls, docs: list[dict[str, Any]], paragraphs: list[dict[str, Any]] | None = None
     ) -> Chunk:
         """Build a chunk from row dicts, filling absent columns with None."""
+        import pandas as pd
+
         documents = pd.DataFrame(
             {c: [d.get(c) for d in docs] for c in DOCUMENT_COLUMNS}, dtype=object
         )
@@ -254,6 +257,8 @@ class Corpus:
     @classmethod
     def concat(cls, chunks: list[Chunk]) -> Corpus:
         """Join chunks in input order."""
+        import pandas as pd
+
         if not chunks:
             empty = Chunk.from_records([])
             return cls(empty.documents, empty.paragraphs)

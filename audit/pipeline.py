@@ -16,6 +16,7 @@ from audit.intake import intake_findings
 from audit.model import AuditResult, Chunk, Corpus
 from audit.parse import parse_records
 from audit.progress import Stages, timed
+from audit.report.charts import prefetch_bundle
 from audit.report.outputs import write_run
 from audit.report.results import build_results
 from audit.spool import Spool, process_packed
@@ -67,6 +68,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         engine.close()
     corpus = Corpus.concat(chunks)
     corpus.spool = spool
+    prefetch_bundle()  # the report's chart scripts, built while the global stages run
     stages.start("gate")
     doc_ids = list(corpus.documents["doc_id"])
     gate = decide(doc_ids, corpus.findings, settings.fail_on)

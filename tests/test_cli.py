@@ -35,7 +35,7 @@ def test_run_on_seeds_writes_the_run_folder(tmp_path: Path, seeds_dir: Path) -> 
     results = json.loads(out)
     assert results["schema_version"] == 1
     assert {d["doc_id"] for d in results["documents"]} == {p.name for p in seeds_dir.iterdir()}
-    runs = [p for p in tmp_path.iterdir() if p.name != "latest"]
+    runs = [p for p in tmp_path.iterdir() if p.is_dir() and p.name != "latest"]
     assert len(runs) == 1 and runs[0].name == results["run"]["id"]
     assert {p.name for p in runs[0].iterdir()} >= RUN_FILES
     assert {p.name for p in (tmp_path / "latest").iterdir()} >= RUN_FILES

@@ -1,77 +1,183 @@
-"""junit.xml: one testsuite per check, one testcase per document."""
+"""junit.xml: one testsuite per check, one testcase per document, for CI test views.
+
+Design (docs/ci.md):
+
+* every check of the catalogue (and any other check a finding names) is a
+  ``<testsuite name="CHECK">``; every document is a ``<testcase
+  name="DOC_ID" classname="audit.CHECK" file="SOURCE">`` in each of them;
+* a testcase **fails** (``<failure>``) when the document has a finding of that
+  check that quarantines it under the run's ``--fail-on`` (errors always,
+  warnings too under ``--fail-on warning``): so the CI's failed tests are
+  exactly the reasons documents were quarantined, and under ``error`` and
+  ``warning`` the job fails exactly when some test fails;
+* other findings of that check (warnings that only warn, info) are listed in
+  the testcase's ``<system-out>``; the testcase passes;
+* a testcase is ``<skipped>`` when the check could not run: every other check
+  of a document that could not be read (``unreadable_input``, ``resource_limit``), and
+  ``index_duplicate`` when the run had no ``--index``.
+
+The file is written as a stream (no tree in memory) to a temporary file that
+replaces ``path`` when complete.
+"""
 
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
-from collections import defaultdict
+import os
+import re
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+from xml.sax.saxutils import escape, quoteattr
 
+from audit.gate import quarantines
 from audit.model import Check
-from audit.report.files import atomic_write_text
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_MAX_EVIDENCE = 4000  # characters of evidence JSON per finding in the XML
 
 
-def render_junit(results: dict[str, Any]) -> str:
-    """The JUnit XML text for a results document."""
-    failures: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for doc in results["documents"]:
-        for f in doc["findings"]:
-            failures[f["check"]][doc["doc_id"]].append(f)
-    checks = sorted({c.value for c in Check} | set(failures))
-    duration = float(results["run"].get("duration_s", 0.0))
-    root = ET.Element("testsuites", name="audit", time=f"{duration:.3f}")
-    total_f = total_t = 0
-    for check in checks:
-        cases = results["documents"]
-        n_fail = sum(1 for d in cases if _fails(failures[check].get(d["doc_id"], [])))
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=check,
-            tests=str(len(cases)),
-            failures=str(n_fail),
-            errors="0",
-            skipped="0",
-            time="0",
+def _clean(value: Any) -> str:
+    return _NOT_XML.sub("\ufffd", str(value))
+
+
+def _attr(value: Any) -> str:
+    return quoteattr(_clean(value))
+
+
+def _text(value: Any) -> str:
+    return escape(_clean(value))
+
+
+def check_names(results: Mapping[str, Any]) -> list[str]:
+    """The catalogue's checks in order, then any other check a finding names."""
+    names = [c.value for c in Check]
+    extra = {
+        str(f.get("check"))
+        for doc in results.get("documents") or []
+        for f in doc.get("findings") or []
+    }
+    return names + sorted(extra - set(names))
+
+
+def _describe(finding: Mapping[str, Any]) -> str:
+    evidence = json.dumps(
+        finding.get("evidence") or {}, ensure_ascii=False, sort_keys=True, default=str
+    )
+    if len(evidence) > _MAX_EVIDENCE:
+        evidence = evidence[:_MAX_EVIDENCE] + " ..."
+    return f"[{finding.get('severity')}] {finding.get('message')}\nevidence: {evidence}"
+
+
+class _Case:
+    """What one (document, check) testcase holds."""
+
+    __slots__ = ("doc", "failing", "others", "skip_reason")
+
+    def __init__(self, doc: Mapping[str, Any], check: str, fail_on: str, has_index: bool) -> None:
+        self.doc = doc
+        findings = doc.get("findings") or []
+        found = [f for f in findings if f.get("check") == check]
+        self.failing = [f for f in found if quarantines(str(f.get("severity")), fail_on)]
+        self.others = [f for f in found if not quarantines(str(f.get("severity")), fail_on)]
+        self.skip_reason: str | None = None
+        if not found:
+            unread = {Check.UNREADABLE_INPUT.value, Check.RESOURCE_LIMIT.value}
+            unreadable = any(f.get("check") in unread for f in findings)
+            if unreadable and check not in unread:
+                self.skip_reason = "the document could not be read"
+            elif check == Check.INDEX_DUPLICATE.value and not has_index:
+                self.skip_reason = "no corpus index given (--index)"
+
+    def xml(self, check: str) -> str:
+        """The testcase element."""
+        attrs = (
+            f'name={_attr(self.doc.get("doc_id", ""))} classname={_attr("audit." + check)} time="0"'
         )
-        for doc in cases:
-            case = ET.SubElement(
-                suite, "testcase", classname=f"audit.{check}", name=_clean(doc["doc_id"]), time="0"
+        if self.doc.get("source"):
+            attrs += f" file={_attr(self.doc['source'])}"
+        if self.skip_reason:
+            return f"<testcase {attrs}><skipped message={_attr(self.skip_reason)}/></testcase>"
+        if not self.failing and not self.others:
+            return f"<testcase {attrs}/>"
+        parts = [f"<testcase {attrs}>"]
+        if self.failing:
+            message = str(self.failing[0].get("message"))
+            if len(self.failing) > 1:
+                message += f" (+{len(self.failing) - 1} more)"
+            body = "\n\n".join(_describe(f) for f in self.failing)
+            parts.append(
+                f"<failure message={_attr(message)} type={_attr(self.failing[0].get('severity'))}>"
+                f"{_text(body)}</failure>"
             )
-            found = failures[check].get(doc["doc_id"], [])
-            if _fails(found):
-                worst = found[0]
-                fail = ET.SubElement(
-                    case, "failure", message=_clean(worst["message"])[:500], type=worst["severity"]
-                )
-                fail.text = _clean(
-                    "\n".join(
-                        f"[{f['severity']}] {f['message']}\n"
-                        + json.dumps(f["evidence"], default=str)
-                        for f in found
-                    )
-                )
-            elif found:
-                out = ET.SubElement(case, "system-out")
-                out.text = _clean("\n".join(f"[info] {f['message']}" for f in found))
-        total_f += n_fail
-        total_t += len(cases)
-    root.set("tests", str(total_t))
-    root.set("failures", str(total_f))
-    root.set("errors", "0")
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+        if self.others:
+            text = "\n\n".join(_describe(f) for f in self.others)
+            parts.append(f"<system-out>{_text(text)}</system-out>")
+        parts.append("</testcase>")
+        return "".join(parts)
 
 
-def write_junit(results: dict[str, Any], path: Path) -> None:
-    """Write junit.xml for ``results``."""
-    atomic_write_text(path, render_junit(results))
+def _cases(results: Mapping[str, Any], check: str) -> list[_Case]:
+    run = results.get("run") or {}
+    fail_on = str((results.get("gate") or {}).get("fail_on", "error"))
+    has_index = bool((run.get("settings") or {}).get("index"))
+    return [_Case(doc, check, fail_on, has_index) for doc in results.get("documents") or []]
 
 
-def _fails(found: list[dict[str, Any]]) -> bool:
-    return any(f["severity"] in ("error", "warning") for f in found)
+def _write_suite(out: TextIO, number: int, check: str, results: Mapping[str, Any]) -> None:
+    run = results.get("run") or {}
+    gate = results.get("gate") or {}
+    cases = _cases(results, check)
+    failures = sum(1 for c in cases if c.failing)
+    skipped = sum(1 for c in cases if c.skip_reason)
+    out.write(
+        f'  <testsuite name={_attr(check)} tests="{len(cases)}" failures="{failures}"'
+        f' errors="0" skipped="{skipped}" time="0" id="{number}"'
+        f" timestamp={_attr(run.get('started_at') or '')}>\n"
+        "    <properties>"
+        f'<property name="run_id" value={_attr(run.get("id") or "")}/>'
+        f'<property name="fail_on" value={_attr(gate.get("fail_on", "error"))}/>'
+        f'<property name="gate_passed" value={_attr(str(bool(gate.get("passed"))).lower())}/>'
+        "</properties>\n"
+    )
+    for case in cases:
+        out.write(f"    {case.xml(check)}\n")
+    out.write("  </testsuite>\n")
 
 
-def _clean(text: str) -> str:
-    """Drop characters XML 1.0 cannot carry."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
+def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:
+    """Write junit.xml for a results.json document.
+
+    Args:
+        results: the results document (schema_version 1).
+        path: where to write; replaced atomically.
+
+    Returns:
+        The path written.
+
+    Example:
+        >>> write_junit(results, "reports/latest/junit.xml")  # doctest: +SKIP
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    checks = check_names(results)
+    n_docs = len(results.get("documents") or [])
+    failures = sum(sum(1 for c in _cases(results, check) if c.failing) for check in checks)
+    duration = (results.get("run") or {}).get("duration_s") or 0
+    fd, tmp = tempfile.mkstemp(prefix=".junit-", suffix=".xml", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+            out.write(
+                f'<testsuites name="audit" tests="{n_docs * len(checks)}" failures="{failures}"'
+                f' errors="0" time={_attr(duration)}>\n'
+            )
+            for number, check in enumerate(checks):
+                _write_suite(out, number, check, results)
+            out.write("</testsuites>\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -10,10 +10,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from audit.history import append_history, history_entry
 from audit.model import Corpus
 from audit.progress import take_times, timed
 from audit.report.files import atomic_write_lines, atomic_write_text, dumps, refresh_latest
-from audit.report.html import write_report
+from audit.report.html import read_history, write_report
 from audit.report.junit import write_junit
 from audit.report.summary import write_summary
 
@@ -44,15 +45,24 @@ def write_run(
     take_times()
     with timed("write.junit"):
         write_junit(results, run_dir / "junit.xml")
+    history = read_history(out)
+    gate = results["run"].get("settings", {}).get("gate", {})
     with timed("write.summary"):
-        write_summary(results, run_dir / "summary.md")
+        write_summary(
+            results,
+            run_dir / "summary.md",
+            history=history,
+            max_documents=gate.get("summary_max_documents", 20),
+            baseline_runs=gate.get("history_baseline_runs", 10),
+        )
     with timed("write.report"):
-        write_report(results, run_dir / "report.html")
+        write_report(results, run_dir / "report.html", history)
     if spool is not None:
         stages = {k: round(v, 3) for k, v in take_times().items()}
         results["run"]["stages"] = {**results["run"].get("stages", {}), **stages}
         write_streaming(run_dir, results, spool.documents(corpus.paragraphs))
     refresh_latest(run_dir)
+    append_history(out, history_entry(results))
     return run_dir
 
 

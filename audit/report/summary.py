@@ -1,58 +1,158 @@
-"""summary.md: the short Markdown summary, also appended to $GITHUB_STEP_SUMMARY."""
+"""summary.md: the gate in a few lines of Markdown, also appended to ``$GITHUB_STEP_SUMMARY``."""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from audit.history import baseline, history_entry
 from audit.report.files import atomic_write_text
 
+log = logging.getLogger(__name__)
 
-def render_summary(results: dict[str, Any]) -> str:
-    """The Markdown summary of a results document."""
-    gate = results["gate"]
-    run = results["run"]
-    verdicts = Counter(d["verdict"] for d in results["documents"])
-    by_check: Counter[tuple[str, str]] = Counter()
-    for doc in results["documents"]:
-        for f in doc["findings"]:
-            by_check[(f["check"], f["severity"])] += 1
-    status = "passed" if gate["passed"] else "FAILED"
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!~&])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SEVERITIES = ("error", "warning", "info")
+
+
+def _md(value: Any, limit: int = 160) -> str:
+    """Plain text made safe for a Markdown table cell (no markup, no HTML, one line)."""
+    text = " ".join(_CONTROL.sub(" ", str(value)).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def render_summary(
+    results: Mapping[str, Any],
+    history: Sequence[Mapping[str, Any]] | None = None,
+    max_documents: int = 20,
+    baseline_runs: int = 10,
+) -> str:
+    """The Markdown summary of a results.json document.
+
+    Args:
+        results: the results document.
+        history: earlier runs (``read_history``), for a line against the baseline.
+        max_documents: quarantined documents listed at most.
+        baseline_runs: passing runs the baseline is drawn from.
+    """
+    run = results.get("run") or {}
+    gate = results.get("gate") or {}
+    documents = list(results.get("documents") or [])
+    passed = bool(gate.get("passed"))
+    fail_on = gate.get("fail_on", "error")
+    counts = {s: int((gate.get("counts") or {}).get(s, 0)) for s in _SEVERITIES}
+    verdicts = Counter(str(d.get("verdict")) for d in documents)
+    inputs = ", ".join(map(str, run.get("inputs") or [])) or "-"
+
     lines = [
-        f"## audit: gate {status} (fail on {gate['fail_on']})",
+        f"### audit: gate {'PASSED' if passed else 'FAILED'} (fail-on {_md(fail_on)})",
         "",
-        f"Run `{run['id']}`: {run['n_documents']} documents, {run['n_paragraphs']} paragraphs "
-        f"in {run['duration_s']:.2f} s.",
+        f"{len(documents)} documents from {_md(inputs)}"
+        f" · run {_md(run.get('id', '-'))} · {float(run.get('duration_s') or 0):.1f} s",
         "",
-        "| accepted | warned | quarantined | errors | warnings | info |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| {verdicts.get('accept', 0)} | {verdicts.get('warn', 0)} | "
-        f"{verdicts.get('quarantine', 0)} | {gate['counts']['error']} | "
-        f"{gate['counts']['warning']} | {gate['counts']['info']} |",
+        "| verdict | documents |",
+        "| --- | ---: |",
+        f"| accepted | {verdicts.get('accept', 0)} |",
+        f"| warned | {verdicts.get('warn', 0)} |",
+        f"| quarantined | {verdicts.get('quarantine', 0)} |",
         "",
+        "Findings: " + " · ".join(f"**{counts[s]}** {s}" for s in _SEVERITIES),
     ]
+
+    by_check: dict[str, Counter[str]] = {}
+    for doc in documents:
+        for f in doc.get("findings") or []:
+            by_check.setdefault(str(f.get("check")), Counter())[str(f.get("severity"))] += 1
     if by_check:
-        lines += ["| check | severity | documents |", "| --- | --- | ---: |"]
-        for (check, severity), n in sorted(by_check.items()):
-            lines.append(f"| `{check}` | {severity} | {n} |")
-        lines.append("")
-    clusters = results.get("clusters", [])
-    if clusters:
-        lines.append(f"{len(clusters)} duplicate clusters.")
-        lines.append("")
-    return "\n".join(lines)
+        lines += ["", "| check | error | warning | info |", "| --- | ---: | ---: | ---: |"]
+        order = sorted(
+            by_check.items(), key=lambda kv: (*tuple(-kv[1][s] for s in _SEVERITIES), kv[0])
+        )
+        for check, c in order:
+            lines.append(f"| {_md(check)} | {c['error']} | {c['warning']} | {c['info']} |")
+
+    quarantined = [d for d in documents if d.get("verdict") == "quarantine"]
+    if quarantined:
+        shown = quarantined[:max_documents]
+        more = f", first {len(shown)}" if len(shown) < len(quarantined) else ""
+        lines += [
+            "",
+            f"#### Quarantined ({len(quarantined)}{more})",
+            "",
+            "| document | reasons |",
+            "| --- | --- |",
+        ]
+        for doc in shown:
+            reasons = "; ".join(
+                f"{f.get('check')}: {f.get('message')}"
+                for f in doc.get("findings") or []
+                if f.get("severity") in ("error", "warning")
+            )
+            lines.append(f"| {_md(doc.get('doc_id'), 80)} | {_md(reasons, 240)} |")
+
+    index = results.get("index")
+    if isinstance(index, Mapping) and index.get("location"):
+        admitted = index.get("admitted")
+        lines += [
+            "",
+            f"Corpus index {_md(index['location'])}: {int(index.get('matches') or 0)} documents"
+            " duplicate admitted ones; "
+            + ("nothing admitted" if not admitted else f"{int(admitted)} admitted")
+            + (
+                f"; {int(index['documents'])} in the index"
+                if index.get("documents") is not None
+                else ""
+            ),
+        ]
+
+    base = baseline(history or [], runs=baseline_runs)
+    if base is not None and documents:
+        now = history_entry(results)
+        rate = now["verdicts"]["quarantine"] / max(len(documents), 1)
+        lines += [
+            "",
+            f"Against the baseline of the last {base['runs']} passing runs: quarantined "
+            f"{_pct(rate)} (baseline {_pct(base['quarantine_rate'])}), errors {counts['error']}"
+            f" (baseline {base['counts']['error']:g}), warnings {counts['warning']}"
+            f" (baseline {base['counts']['warning']:g}).",
+        ]
+    return "\n".join(lines) + "\n"
 
 
-def write_summary(results: dict[str, Any], path: Path) -> None:
-    """Write summary.md and append it to ``$GITHUB_STEP_SUMMARY`` when that is set."""
-    text = render_summary(results)
-    atomic_write_text(path, text)
+def write_summary(
+    results: Mapping[str, Any],
+    path: str | Path,
+    history: Sequence[Mapping[str, Any]] | None = None,
+    max_documents: int = 20,
+    baseline_runs: int = 10,
+) -> Path:
+    """Write summary.md and append it to ``$GITHUB_STEP_SUMMARY`` when that is set.
+
+    A step summary that cannot be written is logged, not fatal: the run's own
+    files are what count.
+
+    Returns:
+        The path written.
+    """
+    text = render_summary(results, history, max_documents, baseline_runs)
+    target = Path(path)
+    atomic_write_text(target, text)
     step = os.environ.get("GITHUB_STEP_SUMMARY")
     if step:
         try:
             with open(step, "a", encoding="utf-8") as fh:
                 fh.write(text + "\n")
-        except OSError:
-            pass
+        except OSError as exc:
+            log.warning("cannot append to $GITHUB_STEP_SUMMARY (%s): %s", step, exc)
+    return target

@@ -73,11 +73,12 @@ def _describe(finding: Mapping[str, Any]) -> str:
 class _Case:
     """What one (document, check) testcase holds."""
 
-    __slots__ = ("doc", "failing", "others", "skip_reason")
+    __slots__ = ("attrs", "failing", "others", "skip_reason")
 
-    def __init__(self, doc: Mapping[str, Any], check: str, fail_on: str, has_index: bool) -> None:
-        self.doc = doc
-        findings = doc.get("findings") or []
+    def __init__(
+        self, attrs: str, findings: list[Any], check: str, fail_on: str, has_index: bool
+    ) -> None:
+        self.attrs = attrs
         found = [f for f in findings if f.get("check") == check]
         self.failing = [f for f in found if quarantines(str(f.get("severity")), fail_on)]
         self.others = [f for f in found if not quarantines(str(f.get("severity")), fail_on)]
@@ -90,13 +91,9 @@ class _Case:
             elif check == Check.INDEX_DUPLICATE.value and not has_index:
                 self.skip_reason = "no corpus index given (--index)"
 
-    def xml(self, check: str) -> str:
+    def xml(self) -> str:
         """The testcase element."""
-        attrs = (
-            f'name={_attr(self.doc.get("doc_id", ""))} classname={_attr("audit." + check)} time="0"'
-        )
-        if self.doc.get("source"):
-            attrs += f" file={_attr(self.doc['source'])}"
+        attrs = self.attrs
         if self.skip_reason:
             return f"<testcase {attrs}><skipped message={_attr(self.skip_reason)}/></testcase>"
         if not self.failing and not self.others:
@@ -118,21 +115,65 @@ class _Case:
         return "".join(parts)
 
 
-def _cases(results: Mapping[str, Any], check: str) -> list[_Case]:
-    run = results.get("run") or {}
-    fail_on = str((results.get("gate") or {}).get("fail_on", "error"))
-    has_index = bool((run.get("settings") or {}).get("index"))
-    return [_Case(doc, check, fail_on, has_index) for doc in results.get("documents") or []]
+class _Suites:
+    """The documents as the suites need them, computed once for every check.
+
+    A document without findings is the same testcase in every suite but its
+    ``classname``, so only documents with findings are looked at per check; names
+    and file attributes are escaped once (a large run has millions of testcases).
+    """
+
+    def __init__(self, results: Mapping[str, Any]) -> None:
+        run = results.get("run") or {}
+        self.fail_on = str((results.get("gate") or {}).get("fail_on", "error"))
+        self.has_index = bool((run.get("settings") or {}).get("index"))
+        files: dict[Any, str] = {}
+        self.names: list[str] = []
+        self.files: list[str] = []
+        self.findings: dict[int, list[Any]] = {}
+        for i, doc in enumerate(results.get("documents") or []):
+            self.names.append(_attr(doc.get("doc_id", "")))
+            source = doc.get("source")
+            if source not in files:
+                files[source] = f" file={_attr(source)}" if source else ""
+            self.files.append(files[source])
+            if doc.get("findings"):
+                self.findings[i] = doc["findings"]
+
+    def cases(self, check: str) -> dict[int, _Case]:
+        """The testcases of ``check`` that are not a plain pass."""
+        classname = _attr("audit." + check)
+        out: dict[int, _Case] = {}
+        for i, findings in self.findings.items():
+            case = _Case(self._attrs(i, classname), findings, check, self.fail_on, self.has_index)
+            if case.failing or case.others or case.skip_reason:
+                out[i] = case
+        return out
+
+    def plain_skip(self, check: str) -> str | None:
+        """Why a document without findings skips ``check``, or None."""
+        if check == Check.INDEX_DUPLICATE.value and not self.has_index:
+            return "no corpus index given (--index)"
+        return None
+
+    def _attrs(self, i: int, classname: str) -> str:
+        return f'name={self.names[i]} classname={classname} time="0"{self.files[i]}'
 
 
-def _write_suite(out: TextIO, number: int, check: str, results: Mapping[str, Any]) -> None:
+def _write_suite(
+    out: TextIO, number: int, check: str, suites: _Suites, results: Mapping[str, Any]
+) -> None:
     run = results.get("run") or {}
     gate = results.get("gate") or {}
-    cases = _cases(results, check)
-    failures = sum(1 for c in cases if c.failing)
-    skipped = sum(1 for c in cases if c.skip_reason)
+    special = suites.cases(check)
+    plain_skip = suites.plain_skip(check)
+    n = len(suites.names)
+    failures = sum(1 for c in special.values() if c.failing)
+    skipped = sum(1 for c in special.values() if c.skip_reason)
+    if plain_skip:
+        skipped += n - len(suites.findings)
     out.write(
-        f'  <testsuite name={_attr(check)} tests="{len(cases)}" failures="{failures}"'
+        f'  <testsuite name={_attr(check)} tests="{n}" failures="{failures}"'
         f' errors="0" skipped="{skipped}" time="0" id="{number}"'
         f" timestamp={_attr(run.get('started_at') or '')}>\n"
         "    <properties>"
@@ -141,8 +182,21 @@ def _write_suite(out: TextIO, number: int, check: str, results: Mapping[str, Any
         f'<property name="gate_passed" value={_attr(str(bool(gate.get("passed"))).lower())}/>'
         "</properties>\n"
     )
-    for case in cases:
-        out.write(f"    {case.xml(check)}\n")
+    classname = _attr("audit." + check)
+    tail = f"><skipped message={_attr(plain_skip)}/></testcase>\n" if plain_skip else "/>\n"
+    lines: list[str] = []
+    for i in range(n):
+        case = special.get(i)
+        if case is not None:
+            lines.append(f"    {case.xml()}\n")
+        elif i in suites.findings:
+            lines.append(f"    <testcase {suites._attrs(i, classname)}/>\n")
+        else:
+            lines.append(f"    <testcase {suites._attrs(i, classname)}{tail}")
+        if len(lines) >= 4096:
+            out.write("".join(lines))
+            lines.clear()
+    out.write("".join(lines))
     out.write("  </testsuite>\n")
 
 
@@ -163,7 +217,8 @@ def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     checks = check_names(results)
     n_docs = len(results.get("documents") or [])
-    failures = sum(sum(1 for c in _cases(results, check) if c.failing) for check in checks)
+    suites = _Suites(results)
+    failures = sum(sum(1 for c in suites.cases(check).values() if c.failing) for check in checks)
     duration = (results.get("run") or {}).get("duration_s") or 0
     fd, tmp = tempfile.mkstemp(prefix=".junit-", suffix=".xml", dir=target.parent)
     try:
@@ -174,7 +229,7 @@ def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:
                 f' errors="0" time={_attr(duration)}>\n'
             )
             for number, check in enumerate(checks):
-                _write_suite(out, number, check, results)
+                _write_suite(out, number, check, suites, results)
             out.write("</testsuites>\n")
         os.replace(tmp, target)
     except BaseException:

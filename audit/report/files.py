@@ -48,11 +48,16 @@ def dumps(data: Any) -> str:
 
 
 def refresh_latest(run_dir: Path) -> Path:
-    """Make ``<out>/latest`` a copy of ``run_dir`` (a copy, so it works on every filesystem)."""
+    """Make ``<out>/latest`` a copy of ``run_dir`` (a copy, so it works on every filesystem).
+
+    Files are hard-linked where the filesystem allows (the run folder's files are
+    replaced, never changed in place, so a link is as good as a copy and costs
+    nothing on a large run), else copied.
+    """
     latest = run_dir.parent / "latest"
     staging = run_dir.parent / f".latest.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(run_dir, staging)
+    shutil.copytree(run_dir, staging, copy_function=_link_or_copy)
     old = run_dir.parent / f".latest.{os.getpid()}.old"
     if latest.is_symlink() or latest.is_file():
         latest.unlink()
@@ -61,3 +66,10 @@ def refresh_latest(run_dir: Path) -> Path:
     staging.rename(latest)
     shutil.rmtree(old, ignore_errors=True)
     return latest
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)

@@ -67,6 +67,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     finally:
         engine.close()
     corpus = Corpus.concat(chunks)
+    chunks.clear()  # the joined tables are copies: free the parts
     corpus.spool = spool
     prefetch_bundle()  # the report's chart scripts, built while the global stages run
     stages.start("gate")

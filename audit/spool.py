@@ -86,9 +86,10 @@ def pack(chunk: Chunk) -> Packed:
         values["record"] = [_strip_text(r, t) for r, t in zip(values["record"], texts, strict=True)]
     values[_PARAGRAPH_TEXTS] = _paragraph_texts(owner, texts, paras)
     blobs = {c: _encode_all(v) for c, v in values.items()}
+    # Copies, not views: a view of the documents table would keep its heavy columns alive.
     compact = Chunk(
-        documents=docs.drop(columns=heavy),
-        paragraphs=paras.drop(columns=[c for c in ("text",) if c in paras.columns]),
+        documents=docs.drop(columns=heavy).copy(deep=True),
+        paragraphs=paras.drop(columns=[c for c in ("text",) if c in paras.columns]).copy(deep=True),
         findings=chunk.findings,
     )
     counts = np.bincount(owner, minlength=len(docs)).astype(np.int64)

@@ -170,3 +170,22 @@ def test_spooled_column_refuses_slices(tmp_path: Path) -> None:
         with pytest.raises(IndexError):
             col[1]
         assert pd.isna(spool.row(0)["meta"]) or spool.row(0)["meta"] is None
+
+
+def test_a_compact_chunk_does_not_keep_the_heavy_columns_alive(tmp_path: Path) -> None:
+    def compact_of_big_chunk() -> Chunk:
+        text = "A fairly long paragraph of text that repeats. " * 400  # 18 KB
+        docs = [
+            {"doc_id": f"d{i}", "text": text + str(i), "record": {"text": text + str(i)}}
+            for i in range(300)
+        ]
+        return pack(Chunk.from_records(docs)).chunk
+
+    tracemalloc.start()
+    try:
+        compact = compact_of_big_chunk()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(compact.documents) == 300
+    assert held < 300 * 2_000  # the 5 MB of text is gone; a few hundred bytes per row stay

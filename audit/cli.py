@@ -196,8 +196,11 @@ def _mount() -> None:
     """Commands that live beside the stage they belong to."""
     from audit.index.cli import index_app
     from audit.report.cli import report_command
+    from audit.suites_cli import init_command, suites_app
 
     app.command("report")(report_command)
+    app.add_typer(suites_app, name="suites")
+    app.command("init")(init_command)
     app.add_typer(index_app, name="index")
 
 

@@ -76,11 +76,53 @@ class DedupSettings:
 
 @dataclass(frozen=True)
 class SignalSettings:
-    """Thresholds used by signal functions that are not GX expectations."""
+    """How signal functions read documents (thresholds that gate live in the suites)."""
 
-    language: str = "en"
+    language: str = "en"  # expected language(s), comma-separated: the suites' $languages
     garble_threshold: float = 0.5
     word_count_tolerance: float = 0.10
+    dayfirst: bool = False  # read 05/10/2022 as 5 October rather than May 10
+    # metadata keys (lower-case, `_` for spaces) that hold each date, tried in order
+    published_keys: tuple[str, ...] = (
+        "date",
+        "published",
+        "published_at",
+        "publish_date",
+        "published_date",
+        "date_published",
+        "datepublished",
+        "pubdate",
+        "date_publish",
+    )
+    created_keys: tuple[str, ...] = ("created", "created_at", "date_created", "datecreated")
+    updated_keys: tuple[str, ...] = (
+        "updated",
+        "updated_at",
+        "modified",
+        "last_modified",
+        "date_modified",
+        "datemodified",
+    )
+    last_read_keys: tuple[str, ...] = (
+        "last_read",
+        "crawled",
+        "crawled_at",
+        "crawl_date",
+        "fetched",
+        "fetched_at",
+        "scraped_at",
+        "retrieved",
+        "retrieved_at",
+        "accessed",
+    )
+    summary_keys: tuple[str, ...] = ("summary", "description", "abstract", "excerpt")
+    # paragraph roles that count as chrome mixed into the text ...
+    boilerplate_roles: tuple[str, ...] = ("boilerplate", "related")
+    # ... except lines given by these parser rules: a reader app's labelled appendix
+    boilerplate_exempt_reasons: tuple[str, ...] = ("similar_readings",)
+    sentence_end: str = ".!?。！？)]"  # a text ending with one of these is complete
+    closing_quotes: str = "\"'”’»"  # skipped before looking for the sentence end
+    language_sample_chars: int = 400  # body characters the language detector reads
     html_date_tolerance_days: float = 1.0  # page dates further apart are date_inconsistent
 
 

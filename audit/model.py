@@ -51,6 +51,10 @@ class Check(StrEnum):
     EMPTY_BODY = "empty_body"
     MALFORMED_RECORD = "malformed_record"
     RESOURCE_LIMIT = "resource_limit"
+    INVALID_METADATA = "invalid_metadata"
+    DUPLICATE_URL = "duplicate_url"
+    DUPLICATE_ID = "duplicate_id"
+    UNEXPECTED_LANGUAGE = "unexpected_language"
 
 
 class Role(StrEnum):

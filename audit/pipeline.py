@@ -5,11 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from audit.config import ConfigError, Settings
 from audit.engine import get_engine
+from audit.expectations import (
+    load_suites,
+    resolve_suites,
+    suite_parameters,
+    validate,
+    write_gx_validation,
+)
 from audit.gate import FAIL_ON, decide
 from audit.ingest import read_chunks
 from audit.intake import intake_findings
@@ -19,16 +27,19 @@ from audit.progress import Stages, timed
 from audit.report.charts import prefetch_bundle
 from audit.report.outputs import write_run
 from audit.report.results import build_results
+from audit.signals import compute_signals
 from audit.spool import Spool, process_packed
 
 
-def process_chunk(records: list[dict[str, Any]], settings: Settings) -> Chunk:
+def process_chunk(records: list[dict[str, Any]], settings: Settings, today: dt.date) -> Chunk:
     """The per-chunk stages: intake findings, parse, signals, signatures."""
     with timed("intake"):
         findings = intake_findings(records)
     with timed("parse"):
         chunk = parse_records(records, settings.parse.patterns)
     chunk.findings.extend(findings)
+    with timed("signals"):
+        compute_signals(chunk, settings, today)
     return chunk
 
 
@@ -53,12 +64,14 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     check_settings(settings)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
+    suites = load_suites(resolve_suites(settings.suites))  # a bad suite stops the run first
     stages = Stages.for_settings(settings)
     spool = Spool.create(settings.out if write else None)
     engine = get_engine(settings)
+    per_chunk = partial(process_chunk, today=started.date())
     try:
         work = engine.map(
-            process_packed, read_chunks(settings.paths, settings.inputs), (process_chunk, settings)
+            process_packed, read_chunks(settings.paths, settings.inputs), (per_chunk, settings)
         )
         chunks = []
         for packed in stages.track(work, "read_parse", lambda p: p.n_documents):
@@ -70,6 +83,17 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     chunks.clear()  # the joined tables are copies: free the parts
     corpus.spool = spool
     prefetch_bundle()  # the report's chart scripts, built while the global stages run
+    stages.start("expectations")
+    gx_results: list[Any] = []
+    outcomes, findings = validate(
+        corpus.documents,
+        suites,
+        None,
+        suite_parameters(settings.signals.language),
+        gx_results=gx_results,
+    )
+    corpus.findings.extend(findings)
+    corpus.expectations = outcomes
     stages.start("gate")
     doc_ids = list(corpus.documents["doc_id"])
     gate = decide(doc_ids, corpus.findings, settings.fail_on)
@@ -88,7 +112,8 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     stages.start("write")
     run["duration_s"] = round(time.perf_counter() - t0, 3)
     run["stages"] = stages.to_dict()
-    run_dir = write_run(Path(settings.out), results, corpus, spool) if write else None
+    extra = [partial(write_gx_validation, gx_results=gx_results)]
+    run_dir = write_run(Path(settings.out), results, corpus, extra, spool) if write else None
     stages.stop()
     spool.close()
     run["stages"] = {**results["run"]["stages"], **stages.to_dict()}

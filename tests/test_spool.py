@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tracemalloc
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,8 @@ from tests.conftest import SEEDS
 def parsed_chunks(paths: list[str], chunk_size: int) -> list[Chunk]:
     """The per-chunk stages over ``paths``, chunk by chunk, without spilling."""
     settings = Settings(paths=tuple(paths), inputs=InputSettings(chunk_size=chunk_size))
-    return [process_chunk(r, settings) for r in read_chunks(settings.paths, settings.inputs)]
+    chunks = read_chunks(settings.paths, settings.inputs)
+    return [process_chunk(r, settings, dt.date(2024, 6, 1)) for r in chunks]
 
 
 def odd_batch(folder: Path) -> str:
@@ -79,18 +82,27 @@ def test_paragraphs_that_are_not_slices_or_out_of_order_are_kept(tmp_path: Path)
     assert [p["text"] for p in got["b"]] == ["three"]
 
 
-def test_streamed_results_equal_the_in_memory_build(tmp_path: Path) -> None:
+def test_streamed_results_put_back_every_paragraph(tmp_path: Path) -> None:
     paths = [str(SEEDS), odd_batch(tmp_path)]
     full = Corpus.concat(parsed_chunks(paths, chunk_size=2))
-    gate = decide(list(full.documents["doc_id"]), full.findings, "error")
-    run = {"id": "x"}
-    expected = build_results(full, gate.verdicts, gate.to_dict(), run)
     result = run_audit(
         Settings(paths=tuple(paths), out=str(tmp_path / "out"), inputs=InputSettings(chunk_size=2))
     )
     assert result.run_dir is not None
     on_disk = json.loads(Path(result.run_dir, "results.json").read_text(encoding="utf-8"))
-    assert on_disk["documents"] == json.loads(json.dumps(expected["documents"], default=str))
+    in_memory = json.loads(json.dumps(result.results, default=str))
+    for doc in on_disk["documents"]:
+        want = full.paragraphs[full.paragraphs["doc_id"] == doc["doc_id"]]
+        paragraphs = doc.pop("paragraphs")
+        assert [p["text"] for p in paragraphs] == list(want["text"])
+        assert [(p["idx"], p["line"], p["start"], p["end"]) for p in paragraphs] == list(
+            zip(want["idx"], want["line"], want["start"], want["end"], strict=True)
+        )
+    for doc in in_memory["documents"]:
+        doc.pop("paragraphs", None)
+    assert on_disk["documents"] == in_memory["documents"]
+    assert on_disk["clusters"] == in_memory["clusters"]
+    assert on_disk["expectations"] == in_memory["expectations"]
     lines = [
         json.loads(line)
         for name in ("accepted.jsonl", "quarantined.jsonl")
@@ -154,9 +166,9 @@ def test_memory_grows_only_with_the_compact_data(tmp_path: Path) -> None:
 
 def test_process_packed_reports_per_chunk_times(tmp_path: Path) -> None:
     records = next(read_chunks([str(SEEDS)], InputSettings()))
-    packed = process_packed(records, (process_chunk, Settings()))
+    packed = process_packed(records, (partial(process_chunk, today=dt.date.today()), Settings()))
     assert packed.n_documents == 4
-    assert {"parse", "pack"} <= set(packed.times)
+    assert {"parse", "signals", "pack"} <= set(packed.times)
     assert all(v >= 0 for v in packed.times.values())
 
 

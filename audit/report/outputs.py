@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -23,9 +23,16 @@ if TYPE_CHECKING:
 
 
 def write_run(
-    out: Path, results: dict[str, Any], corpus: Corpus, spool: Spool | None = None
+    out: Path,
+    results: dict[str, Any],
+    corpus: Corpus,
+    extra: Sequence[Callable[[Path], object]] = (),
+    spool: Spool | None = None,
 ) -> Path:
     """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder.
+
+    ``extra`` writers (e.g. the GX validation result) get the run folder before
+    ``latest/`` is refreshed, so both hold the same files.
 
     With a ``spool``, the documents in ``results`` carry no paragraphs and ``corpus``
     holds the compact tables: the other writers get a document's paragraphs from the
@@ -57,6 +64,9 @@ def write_run(
         )
     with timed("write.report"):
         write_report(results, run_dir / "report.html", history)
+    with timed("write.extra"):
+        for writer in extra:
+            writer(run_dir)
     if spool is not None:
         stages = {k: round(v, 3) for k, v in take_times().items()}
         results["run"]["stages"] = {**results["run"].get("stages", {}), **stages}

@@ -91,6 +91,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         None,
         suite_parameters(settings.signals.language),
         gx_results=gx_results,
+        evidence=spool.get("evidence"),
     )
     corpus.findings.extend(findings)
     corpus.expectations = outcomes

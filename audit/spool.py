@@ -45,8 +45,10 @@ from audit.model import Chunk
 from audit.progress import take_times, timed
 from audit.report.results import PARAGRAPH_FIELDS, _plain
 
-# Columns of the documents table spilled to disk; the rest stays in memory.
-HEAVY_DOCUMENT_COLUMNS: tuple[str, ...] = ("text", "record", "meta")
+# Columns of the documents table spilled to disk; the rest stays in memory. The
+# evidence (nested dicts, kilobytes per document) is read back only for the
+# documents a failed expectation names.
+HEAVY_DOCUMENT_COLUMNS: tuple[str, ...] = ("text", "record", "meta", "evidence")
 # Spilled too, to check that the outputs stay in step with the documents table.
 _ID = "doc_id"
 # Per document: its paragraphs' texts when they are not slices of its text, else None.
@@ -202,6 +204,10 @@ class Spool:
     def columns(self) -> list[str]:
         """The spilled document columns."""
         return [c for c in self._columns if c not in (_ID, _PARAGRAPH_TEXTS)]
+
+    def get(self, name: str) -> SpooledColumn | None:
+        """A spilled column, or None when no chunk had it."""
+        return self._columns.get(name)
 
     def column(self, name: str) -> SpooledColumn:
         """A spilled column by document position (``record`` values have no text restored:

@@ -36,6 +36,7 @@ def odd_batch(folder: Path) -> str:
         {"id": "e", "text": ""},
         {"id": "n", "text": "Nested record here.", "extra": {"a": [1, 2, {"b": None}]}},
         {"id": "s", "text": "Emoji 🎉 and\u2028a line separator."},
+        {"id": "w", "text": "Only a few words here, not five hundred.", "word_count": 500},
     ]
     path = folder / "odd.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
@@ -114,6 +115,9 @@ def test_streamed_results_put_back_every_paragraph(tmp_path: Path) -> None:
     assert by_id["n"]["record"]["extra"] == {"a": [1, 2, {"b": None}]}
     assert by_id["u"]["record"]["text"] == "Café in Zürich\n\nA line — with dashes.\r\n"
     assert not list((tmp_path / "out").glob(".audit-spool-*"))
+    # a failed expectation's finding carries the evidence the spool kept on disk
+    [mismatch] = [f for f in by_id["w"]["findings"] if f["check"] == "word_count_mismatch"]
+    assert mismatch["evidence"]["claimed"] == 500 and mismatch["evidence"]["expectations"]
 
 
 def test_chunk_size_does_not_change_the_results(tmp_path: Path) -> None:

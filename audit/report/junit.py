@@ -75,21 +75,11 @@ class _Case:
 
     __slots__ = ("attrs", "failing", "others", "skip_reason")
 
-    def __init__(
-        self, attrs: str, findings: list[Any], check: str, fail_on: str, has_index: bool
-    ) -> None:
+    def __init__(self, attrs: str, found: list[Any], fail_on: str) -> None:
         self.attrs = attrs
-        found = [f for f in findings if f.get("check") == check]
         self.failing = [f for f in found if quarantines(str(f.get("severity")), fail_on)]
         self.others = [f for f in found if not quarantines(str(f.get("severity")), fail_on)]
         self.skip_reason: str | None = None
-        if not found:
-            unread = {Check.UNREADABLE_INPUT.value, Check.RESOURCE_LIMIT.value}
-            unreadable = any(f.get("check") in unread for f in findings)
-            if unreadable and check not in unread:
-                self.skip_reason = "the document could not be read"
-            elif check == Check.INDEX_DUPLICATE.value and not has_index:
-                self.skip_reason = "no corpus index given (--index)"
 
     def xml(self) -> str:
         """The testcase element."""
@@ -115,12 +105,16 @@ class _Case:
         return "".join(parts)
 
 
+_UNREAD = frozenset({Check.UNREADABLE_INPUT.value, Check.RESOURCE_LIMIT.value})
+
+
 class _Suites:
     """The documents as the suites need them, computed once for every check.
 
-    A document without findings is the same testcase in every suite but its
-    ``classname``, so only documents with findings are looked at per check; names
-    and file attributes are escaped once (a large run has millions of testcases).
+    A document with no finding of a check is the same testcase in that suite as in
+    every other but its ``classname``, so each suite looks only at the documents
+    with a finding of its check (and at the unreadable ones); names and file
+    attributes are escaped once (a large run has millions of testcases).
     """
 
     def __init__(self, results: Mapping[str, Any]) -> None:
@@ -130,28 +124,35 @@ class _Suites:
         files: dict[Any, str] = {}
         self.names: list[str] = []
         self.files: list[str] = []
-        self.findings: dict[int, list[Any]] = {}
+        self.found: dict[Any, dict[int, list[Any]]] = {}  # check -> doc -> its findings
+        self.unreadable: list[int] = []
         for i, doc in enumerate(results.get("documents") or []):
             self.names.append(_attr(doc.get("doc_id", "")))
             source = doc.get("source")
             if source not in files:
                 files[source] = f" file={_attr(source)}" if source else ""
             self.files.append(files[source])
-            if doc.get("findings"):
-                self.findings[i] = doc["findings"]
+            unreadable = False
+            for f in doc.get("findings") or []:
+                self.found.setdefault(f.get("check"), {}).setdefault(i, []).append(f)
+                unreadable = unreadable or f.get("check") in _UNREAD
+            if unreadable:
+                self.unreadable.append(i)
 
     def cases(self, check: str) -> dict[int, _Case]:
-        """The testcases of ``check`` that are not a plain pass."""
+        """The testcases of ``check`` that are not a plain pass (or a plain skip)."""
         classname = _attr("audit." + check)
-        out: dict[int, _Case] = {}
-        for i, findings in self.findings.items():
-            case = _Case(self._attrs(i, classname), findings, check, self.fail_on, self.has_index)
-            if case.failing or case.others or case.skip_reason:
-                out[i] = case
-        return out
+        found = self.found.get(check, {})
+        out = {i: _Case(self._attrs(i, classname), f, self.fail_on) for i, f in found.items()}
+        if check not in _UNREAD:
+            for i in self.unreadable:
+                if i not in out:
+                    case = out[i] = _Case(self._attrs(i, classname), [], self.fail_on)
+                    case.skip_reason = "the document could not be read"
+        return dict(sorted(out.items()))
 
     def plain_skip(self, check: str) -> str | None:
-        """Why a document without findings skips ``check``, or None."""
+        """Why a document without a finding of ``check`` skips it, or None."""
         if check == Check.INDEX_DUPLICATE.value and not self.has_index:
             return "no corpus index given (--index)"
         return None
@@ -171,7 +172,7 @@ def _write_suite(
     failures = sum(1 for c in special.values() if c.failing)
     skipped = sum(1 for c in special.values() if c.skip_reason)
     if plain_skip:
-        skipped += n - len(suites.findings)
+        skipped += n - len(special)
     out.write(
         f'  <testsuite name={_attr(check)} tests="{n}" failures="{failures}"'
         f' errors="0" skipped="{skipped}" time="0" id="{number}"'
@@ -189,8 +190,6 @@ def _write_suite(
         case = special.get(i)
         if case is not None:
             lines.append(f"    {case.xml()}\n")
-        elif i in suites.findings:
-            lines.append(f"    <testcase {suites._attrs(i, classname)}/>\n")
         else:
             lines.append(f"    <testcase {suites._attrs(i, classname)}{tail}")
         if len(lines) >= 4096:

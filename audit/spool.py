@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import shutil
@@ -148,6 +149,13 @@ class SpooledColumn(Sequence[Any]):
                 yield _decode(fh.read(end - start))
                 start = end
 
+    def encoded(self, a: int, b: int) -> tuple[bytes, np.ndarray]:
+        """The encoded values of positions ``a`` to ``b`` (exclusive) and their lengths."""
+        start, end = self._offsets[a], self._offsets[b]
+        blob = os.pread(self._reader(), end - start, start) if end > start else b""
+        lengths = np.diff(np.frombuffer(self._offsets, dtype=np.int64)[a : b + 1])
+        return blob, lengths
+
     def close(self) -> None:
         """Close the files (the data stays until the spool folder goes)."""
         self._out.close()
@@ -182,6 +190,7 @@ class Spool:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._columns: dict[str, SpooledColumn] = {}
         self._paragraph_offsets = array("q", [0])  # document position -> first paragraph row
+        self._chunk_starts: list[int] = []  # document position of each chunk's first document
         self.n_documents = 0
         self.bytes = 0
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.folder), True)
@@ -197,6 +206,7 @@ class Spool:
             self.bytes += len(blob)
         ends = np.cumsum(packed.paragraphs, dtype=np.int64) + self._paragraph_offsets[-1]
         self._paragraph_offsets.frombytes(ends.astype("<i8").tobytes())
+        self._chunk_starts.append(self.n_documents)
         self.n_documents += packed.n_documents
         return packed.chunk
 
@@ -232,19 +242,21 @@ class Spool:
         document also gets ``paragraphs``: its rows as JSON-ready dicts of the fields
         :data:`~audit.report.results.PARAGRAPH_FIELDS` present, texts put back.
         """
+        for part in self.parts(paragraphs):
+            yield from part.rows()
+
+    def parts(self, paragraphs: pd.DataFrame | None = None) -> Iterator[SpoolPart]:
+        """The documents a chunk at a time, as self-contained :class:`SpoolPart` that
+        another process can turn into rows (to write the outputs in parallel)."""
         if paragraphs is not None and len(paragraphs) != self._paragraph_offsets[-1]:
             raise RuntimeError("the paragraphs table does not match the spooled documents")
-        names = list(self._columns)
-        cursor = _Paragraphs(paragraphs) if paragraphs is not None else None
-        offsets = self._paragraph_offsets
-        columns = zip(*(iter(self._columns[n]) for n in names), strict=True)
-        for i, values in enumerate(columns):
-            row = _restore(dict(zip(names, values, strict=True)))
-            stored = row.pop(_PARAGRAPH_TEXTS, None)
-            if cursor is not None:
-                count = offsets[i + 1] - offsets[i]
-                row["paragraphs"] = cursor.take(count, row.get("text") or "", stored)
-            yield row
+        offsets = np.frombuffer(self._paragraph_offsets, dtype=np.int64)
+        bounds = [*self._chunk_starts, self.n_documents]
+        for a, b in itertools.pairwise(bounds):
+            blobs = {name: col.encoded(a, b) for name, col in self._columns.items()}
+            counts = np.diff(offsets[a : b + 1])
+            part = None if paragraphs is None else paragraphs.iloc[offsets[a] : offsets[b]]
+            yield SpoolPart(a, b - a, blobs, counts, part)
 
     def lazy_paragraphs(self, documents: list[dict[str, Any]], paragraphs: pd.DataFrame) -> None:
         """Let each results document (in input order) load its ``paragraphs`` when asked.
@@ -273,6 +285,32 @@ class Spool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass(slots=True)
+class SpoolPart:
+    """The spilled values of a run of documents, with their compact paragraph rows."""
+
+    start: int  # position of the first document
+    n_documents: int
+    blobs: dict[str, tuple[bytes, np.ndarray]]
+    paragraph_counts: np.ndarray
+    paragraphs: pd.DataFrame | None
+
+    def rows(self, columns: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Each document's spilled values (and ``paragraphs`` when the part has them);
+        only ``doc_id`` and ``columns`` when given (the others are not decoded)."""
+        keep = None if columns is None else {_ID, _PARAGRAPH_TEXTS, "text", *columns}
+        names = [n for n in self.blobs if keep is None or n in keep]
+        decoded = [_decode_all(*self.blobs[n]) for n in names]
+        cursor = _Paragraphs(self.paragraphs) if self.paragraphs is not None else None
+        for i, values in enumerate(zip(*decoded, strict=True)):
+            row = _restore(dict(zip(names, values, strict=True)))
+            stored = row.pop(_PARAGRAPH_TEXTS, None)
+            if cursor is not None:
+                text = row.get("text") or ""
+                row["paragraphs"] = cursor.take(int(self.paragraph_counts[i]), text, stored)
+            yield row
 
 
 class _Paragraphs:
@@ -348,6 +386,10 @@ class SpooledDocument(dict[str, Any]):
             self._load()
         return super().__contains__(key)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (sent to another process) as the plain dict it holds."""
+        return (dict, (dict(self),))
+
 
 def _encode(value: Any) -> bytes:
     if value is None:
@@ -357,12 +399,22 @@ def _encode(value: Any) -> bytes:
     return b"p" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _decode(data: bytes) -> Any:
+def _decode(data: bytes | memoryview) -> Any:
     if not data:
         return None
     if data[0] == ord("s"):
-        return data[1:].decode("utf-8", "surrogatepass")
+        return str(data[1:], "utf-8", "surrogatepass")
     return pickle.loads(data[1:])
+
+
+def _decode_all(blob: bytes, lengths: np.ndarray) -> list[Any]:
+    view = memoryview(blob)
+    out = []
+    start = 0
+    for n in lengths.tolist():
+        out.append(_decode(view[start : start + n]))
+        start += n
+    return out
 
 
 def _encode_all(values: list[Any]) -> tuple[bytes, np.ndarray]:

@@ -19,7 +19,10 @@ from audit.report.junit import write_junit
 from audit.report.summary import write_summary
 
 if TYPE_CHECKING:
-    from audit.spool import Spool
+    from audit.spool import Spool, SpoolPart
+
+# The spilled columns the run folder's files are written from.
+OUTPUT_COLUMNS = ("text", "record")
 
 
 def write_run(
@@ -70,7 +73,7 @@ def write_run(
     if spool is not None:
         stages = {k: round(v, 3) for k, v in take_times().items()}
         results["run"]["stages"] = {**results["run"].get("stages", {}), **stages}
-        write_streaming(run_dir, results, spool.documents(corpus.paragraphs))
+        write_streaming(run_dir, results, spool.parts(corpus.paragraphs))
     refresh_latest(run_dir)
     append_history(out, history_entry(results))
     return run_dir
@@ -113,54 +116,71 @@ def _split(
     return rows(False), rows(True)
 
 
-def write_streaming(
-    run_dir: Path, results: dict[str, Any], spilled: Iterable[dict[str, Any]]
-) -> None:
+def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[SpoolPart]) -> None:
     """results.json, accepted.jsonl and quarantined.jsonl in one pass over the documents.
 
-    ``spilled`` gives each document's ``text``, ``record`` and ``paragraphs``, in the
-    order of ``results["documents"]``. results.json is written one document per line;
-    every file appears whole or not at all.
+    ``parts`` give the documents' spilled values (``text``, ``record``, paragraphs), a
+    run of documents at a time, in the order of ``results["documents"]``.
+    results.json is written one document per line; every file appears whole or not
+    at all.
     """
     names = ("results.json", "accepted.jsonl", "quarantined.jsonl")
+    docs = results["documents"]
     with ExitStack() as stack:
         temps = [stack.enter_context(_AtomicFile(run_dir / name)) for name in names]
         out, accepted, quarantined = (t.fh for t in temps)
-        docs = iter(results["documents"])
-        spilled_docs = iter(spilled)
+        rendered = (_render_part(docs[p.start : p.start + p.n_documents], p) for p in parts)
+        total = 0
 
-        def documents() -> Iterator[dict[str, Any]]:
-            for doc in docs:
-                more = next(spilled_docs, None)
-                if more is None or more["doc_id"] != doc["doc_id"]:
-                    raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
-                line = output_record(doc, more.get("record"), more.get("text") or "")
-                target = quarantined if doc["verdict"] == "quarantine" else accepted
-                target.write(_line(line) + "\n")
-                yield {**doc, "paragraphs": more["paragraphs"]}
+        def documents() -> Iterator[str]:
+            nonlocal total
+            for lines, acc, qua in rendered:
+                accepted.write(acc)
+                quarantined.write(qua)
+                total += len(lines)
+                yield from lines
 
         _write_results(out, results, documents())
-        if next(spilled_docs, None) is not None:
-            raise RuntimeError("spool holds more documents than the results")
+        if total != len(docs):
+            raise RuntimeError("the spool and the results hold different documents")
         for t in temps:
             t.commit()
 
 
-def _write_results(fh: IO[str], results: dict[str, Any], documents: Iterator[Any]) -> None:
-    """The results document with its lists written one item per line."""
+def _render_part(docs: list[dict[str, Any]], part: SpoolPart) -> tuple[list[str], str, str]:
+    """A part's results.json lines and its accepted and quarantined jsonl text."""
+    lines: list[str] = []
+    accepted: list[str] = []
+    quarantined: list[str] = []
+    for doc, more in zip(docs, part.rows(OUTPUT_COLUMNS), strict=True):
+        if more["doc_id"] != doc["doc_id"]:
+            raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
+        record = output_record(doc, more.get("record"), more.get("text") or "")
+        target = quarantined if doc["verdict"] == "quarantine" else accepted
+        target.append(_line(record) + "\n")
+        lines.append(_line({**doc, "paragraphs": more.get("paragraphs", [])}))
+    return lines, "".join(accepted), "".join(quarantined)
+
+
+def _write_results(fh: IO[str], results: dict[str, Any], documents: Iterator[str]) -> None:
+    """The results document with its lists written one item per line (``documents``
+    are given already encoded)."""
     fh.write("{")
     for n, (key, value) in enumerate(results.items()):
         fh.write(("," if n else "") + f"\n  {json.dumps(key)}: ")
-        items = documents if key == "documents" else value
-        if isinstance(value, list):
+        if key == "documents":
             fh.write("[")
-            for i, item in enumerate(items):
+            for i, line in enumerate(documents):
+                fh.write(("," if i else "") + "\n    " + line)
+            fh.write("\n  ]")
+        elif isinstance(value, list):
+            fh.write("[")
+            for i, item in enumerate(value):
                 fh.write(("," if i else "") + "\n    " + _line(item))
             fh.write("\n  ]")
         else:
-            fh.write(
-                json.dumps(value, ensure_ascii=False, indent=2, default=str).replace("\n", "\n  ")
-            )
+            text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+            fh.write(text.replace("\n", "\n  "))
     fh.write("\n}\n")
 
 

@@ -60,17 +60,37 @@ class ParseSettings:
 
 @dataclass(frozen=True)
 class DedupSettings:
-    """Near-duplicate detection (justified in docs/dedup.md)."""
+    """Duplicate detection within and across documents (justified in docs/dedup.md)."""
 
-    shingle_size: int = 5  # words per shingle
+    # signatures
+    shingle_size: int = 5  # words per shingle of a document body
     num_perm: int = 128  # MinHash permutations
     seed: int = 1  # MinHash seed (datasketch's default)
-    threshold: float = 0.5  # LSH Jaccard threshold for candidates
-    min_jaccard: float = 0.5  # verified pair: estimated Jaccard at least this ...
-    min_containment: float = 0.7  # ... or containment at least this
-    paragraph_threshold: float = 0.8  # near-repeat of a paragraph within a document
+    threshold: float = 0.5  # LSH Jaccard threshold of the persistent corpus index (--index)
+    # in-batch candidates: MinHashLSH bands/rows derived by datasketch's optimizer from these
+    candidate_threshold: float = 0.2  # LSH Jaccard threshold for candidate pairs in a batch
+    lsh_recall_weight: float = 0.9  # weight of false negatives in the optimizer (1 - it: of FPs)
+    # verification: a pair is a copy if Jaccard >= min_jaccard, or if the smaller body has
+    # at least min_containment_shingles shingles and is contained >= min_containment
+    min_jaccard: float = 0.3
+    min_containment: float = 0.6
+    min_containment_shingles: int = 20
+    verify_slack: float = 0.1  # MinHash estimates this far below a threshold still get checked
+    max_passages: int = 5  # shared passages listed per pair
+    # repeats inside a document
+    paragraph_shingle_size: int = 3
+    paragraph_threshold: float = 0.7  # near-repeat of a paragraph: Jaccard at least this
     min_paragraph_words: int = 5  # shorter paragraphs are not compared as near repeats
-    template_min_docs: int = 3  # a paragraph in this many docs of one source is a template
+    min_repeat_words: int = 3  # shorter paragraphs are not compared at all
+    # per-source templates
+    template_min_docs: int = 3  # a paragraph in this many different stories of one source
+    # credited syndication
+    credit_files: tuple[str, ...] = ()  # extra agency/credit files (TOML), read before ours
+    # severities of the findings
+    repeat_severity: str = "warning"
+    exact_severity: str = "error"
+    near_severity: str = "warning"
+    syndicated_severity: str = "warning"
     credited_syndication_severity: str = "info"
 
 
@@ -79,7 +99,10 @@ class SignalSettings:
     """How signal functions read documents (thresholds that gate live in the suites)."""
 
     language: str = "en"  # expected language(s), comma-separated: the suites' $languages
+    # garble_score is calibrated so that 0.5 is passed by about 1% of clean news
+    # articles (docs/garble.md); the translation suite gates on it
     garble_threshold: float = 0.5
+    garble_max_spans: int = 50  # evidence spans kept per document
     word_count_tolerance: float = 0.10
     dayfirst: bool = False  # read 05/10/2022 as 5 October rather than May 10
     # metadata keys (lower-case, `_` for spaces) that hold each date, tried in order

@@ -9,7 +9,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from audit.config import ConfigError, Settings
+from audit.dedup import check_settings as check_dedup_settings
+from audit.dedup import dedup_chunk, dedup_corpus, signatures_of
 from audit.engine import get_engine
 from audit.expectations import (
     load_suites,
@@ -18,16 +22,18 @@ from audit.expectations import (
     validate,
     write_gx_validation,
 )
-from audit.gate import FAIL_ON, decide
+from audit.gate import FAIL_ON, GateDecision, decide
+from audit.index import CorpusIndex, IndexError_, admit_batch, index_findings, open_index
 from audit.ingest import read_chunks
 from audit.intake import intake_findings
-from audit.model import AuditResult, Chunk, Corpus
+from audit.model import AuditResult, Chunk, Corpus, Finding
 from audit.parse import parse_records
 from audit.progress import Stages, timed
 from audit.report.charts import prefetch_bundle
 from audit.report.outputs import write_run
 from audit.report.results import build_results
 from audit.signals import compute_signals
+from audit.signals.garble import annotate_chunk as annotate_garble
 from audit.spool import Spool, process_packed
 
 
@@ -38,6 +44,10 @@ def process_chunk(records: list[dict[str, Any]], settings: Settings, today: dt.d
     with timed("parse"):
         chunk = parse_records(records, settings.parse.patterns)
     chunk.findings.extend(findings)
+    with timed("dedup"):
+        dedup_chunk(chunk, settings.dedup)
+    with timed("garble"):
+        annotate_garble(chunk, settings.signals)
     with timed("signals"):
         compute_signals(chunk, settings, today)
     return chunk
@@ -83,6 +93,13 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     chunks.clear()  # the joined tables are copies: free the parts
     corpus.spool = spool
     prefetch_bundle()  # the report's chart scripts, built while the global stages run
+    stages.start("dedup")
+    signatures = _signatures(corpus, settings)
+    dedup_corpus(corpus, settings.dedup)
+    index = _open_index(settings)
+    if index is not None:
+        stages.start("index")
+        corpus.findings.extend(_query_index(index, corpus, signatures, settings))
     stages.start("expectations")
     gx_results: list[Any] = []
     outcomes, findings = validate(
@@ -112,6 +129,8 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     results = build_results(corpus, gate.verdicts, gate.to_dict(), run, paragraphs=False)
     stages.start("write")
     run["duration_s"] = round(time.perf_counter() - t0, 3)
+    if index is not None:
+        results["index"] = _admit(index, gate, results, signatures, settings)
     run["stages"] = stages.to_dict()
     extra = [partial(write_gx_validation, gx_results=gx_results)]
     run_dir = write_run(Path(settings.out), results, corpus, extra, spool) if write else None
@@ -119,6 +138,62 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     spool.close()
     run["stages"] = {**results["run"]["stages"], **stages.to_dict()}
     return AuditResult(results, str(run_dir) if run_dir else None, gate.exit_code)
+
+
+def _signatures(corpus: Corpus, settings: Settings) -> np.ndarray:
+    """The batch's MinHash signatures (one row per document) for the corpus index."""
+    return signatures_of(corpus, settings.dedup.num_perm)
+
+
+def _open_index(settings: Settings) -> CorpusIndex | None:
+    if not settings.index:
+        return None
+    try:
+        return open_index(
+            settings.index,
+            settings.dedup,
+            create=settings.admit,
+            timeout_s=settings.gate.index_timeout_s,
+            lock_ttl_s=settings.gate.index_lock_ttl_s,
+        )
+    except IndexError_ as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _query_index(
+    index: CorpusIndex, corpus: Corpus, signatures: np.ndarray, settings: Settings
+) -> list[Finding]:
+    """``index_duplicate`` findings for documents already admitted (empty bodies skipped)."""
+    docs = corpus.documents
+    has_body = [int(w or 0) > 0 for w in docs.get("word_count", [0] * len(docs))]
+    ids = [d for d, ok in zip(docs["doc_id"], has_body, strict=True) if ok]
+    try:
+        matches = index.query(ids, signatures[np.asarray(has_body, dtype=bool)])
+    except IndexError_ as exc:
+        raise ConfigError(str(exc)) from None
+    return index_findings(matches, settings.gate.index_duplicate_severity)
+
+
+def _admit(
+    index: CorpusIndex,
+    gate: GateDecision,
+    results: dict[str, Any],
+    signatures: np.ndarray,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Admit the accepted documents after a passing gate (only with --admit)."""
+    summary: dict[str, Any] = {"location": index.location, "admitted": None}
+    if settings.admit:
+        docs = results["documents"]
+        keep = [i for i, d in enumerate(docs) if d["word_count"] > 0]
+        try:
+            done = admit_batch(index, gate, [docs[i] for i in keep], signatures[keep])
+        except IndexError_ as exc:
+            raise ConfigError(str(exc)) from None
+        if done is not None:
+            summary["admitted"] = done.added + done.replaced
+    index.close()
+    return summary
 
 
 def check_settings(settings: Settings) -> None:
@@ -137,3 +212,4 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("--admit needs --index")
     if not settings.paths:
         raise ConfigError("no input paths")
+    check_dedup_settings(settings.dedup)

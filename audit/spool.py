@@ -34,7 +34,7 @@ import shutil
 import tempfile
 import weakref
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,17 @@ from audit.report.results import PARAGRAPH_FIELDS, _plain
 # Columns of the documents table spilled to disk; the rest stays in memory. The
 # evidence (nested dicts, kilobytes per document) is read back only for the
 # documents a failed expectation names.
-HEAVY_DOCUMENT_COLUMNS: tuple[str, ...] = ("text", "record", "meta", "evidence")
+HEAVY_DOCUMENT_COLUMNS: tuple[str, ...] = (
+    "text",
+    "record",
+    "meta",
+    "evidence",
+    "body_text",  # the dedup stage's offset-preserving body text
+    "body_paragraphs",  # and its body paragraphs' (idx, start, end, digest)
+)
+# Columns of one equal-length array per document (MinHash signatures), spilled as one
+# matrix and read back whole by the stage that needs them (``spool.matrix(name)``).
+MATRIX_COLUMNS: tuple[str, ...] = ("signature",)
 # Spilled too, to check that the outputs stay in step with the documents table.
 _ID = "doc_id"
 # Per document: its paragraphs' texts when they are not slices of its text, else None.
@@ -69,6 +79,7 @@ class Packed:
     n_documents: int
     blobs: dict[str, tuple[bytes, np.ndarray]]  # column -> (encoded values, their lengths)
     paragraphs: np.ndarray  # how many paragraph rows each document has, in order
+    matrices: dict[str, np.ndarray] = field(default_factory=dict)  # column -> n x k array
     times: dict[str, float] = field(default_factory=dict)  # per-chunk stage -> seconds
 
 
@@ -76,7 +87,13 @@ def pack(chunk: Chunk) -> Packed:
     """Split ``chunk`` into its compact tables and the encoded heavy columns."""
     docs = chunk.documents
     heavy = [c for c in HEAVY_DOCUMENT_COLUMNS if c in docs.columns]
-    values = {c: docs[c].tolist() for c in (_ID, *heavy)}
+    matrices: dict[str, np.ndarray] = {}
+    for c in MATRIX_COLUMNS:
+        m = _matrix(docs[c]) if c in docs.columns else None
+        if m is not None:
+            matrices[c] = m
+    heavy += list(matrices)
+    values = {c: docs[c].tolist() for c in (_ID, *heavy) if c not in matrices}
     paras = chunk.paragraphs
     owner = pd.Index(values[_ID]).get_indexer(paras["doc_id"]).astype(np.int64)
     if (owner < 0).any():
@@ -96,7 +113,7 @@ def pack(chunk: Chunk) -> Packed:
         findings=chunk.findings,
     )
     counts = np.bincount(owner, minlength=len(docs)).astype(np.int64)
-    return Packed(compact, len(docs), blobs, counts)
+    return Packed(compact, len(docs), blobs, counts, matrices)
 
 
 def process_packed(item: Any, ctx: tuple[Callable[[Any, Any], Chunk], Any]) -> Packed:
@@ -191,6 +208,8 @@ class Spool:
         self._columns: dict[str, SpooledColumn] = {}
         self._paragraph_offsets = array("q", [0])  # document position -> first paragraph row
         self._chunk_starts: list[int] = []  # document position of each chunk's first document
+        self._matrices: dict[str, tuple[Any, tuple[int, ...], np.dtype[Any]]] = {}
+        self._loaded: dict[str, np.ndarray] = {}
         self.n_documents = 0
         self.bytes = 0
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.folder), True)
@@ -204,6 +223,17 @@ class Spool:
                 self._columns[name] = SpooledColumn(self.folder / f"{len(self._columns)}.bin")
             self._columns[name].append(blob, lengths)
             self.bytes += len(blob)
+        if self._chunk_starts and set(packed.matrices) != set(self._matrices):
+            raise ValueError("a chunk's array columns differ from the first chunk's")
+        for name, m in packed.matrices.items():
+            if name not in self._matrices:
+                out = (self.folder / f"{name}.mat").open("wb")
+                self._matrices[name] = (out, m.shape[1:], m.dtype)
+            out, shape, dtype = self._matrices[name]
+            if m.shape[1:] != shape or m.dtype != dtype:
+                raise ValueError(f"column {name!r} changed shape or type between chunks")
+            out.write(np.ascontiguousarray(m).tobytes())
+            self.bytes += m.nbytes
         ends = np.cumsum(packed.paragraphs, dtype=np.int64) + self._paragraph_offsets[-1]
         self._paragraph_offsets.frombytes(ends.astype("<i8").tobytes())
         self._chunk_starts.append(self.n_documents)
@@ -214,6 +244,23 @@ class Spool:
     def columns(self) -> list[str]:
         """The spilled document columns."""
         return [c for c in self._columns if c not in (_ID, _PARAGRAPH_TEXTS)]
+
+    def has_matrix(self, name: str) -> bool:
+        """Whether ``name`` was spilled as a matrix."""
+        return name in self._matrices
+
+    def matrix(self, name: str) -> np.ndarray:
+        """A matrix column, ``n_documents x k``, read once and shared by its callers."""
+        if name not in self._loaded:
+            out, shape, dtype = self._matrices[name]
+            out.flush()
+            data = np.fromfile(self.folder / f"{name}.mat", dtype=dtype)
+            self._loaded[name] = data.reshape(self.n_documents, *shape)
+        return self._loaded[name]
+
+    def texts(self, name: str) -> TextView:
+        """A spilled text column as strings by position, replaceable in memory."""
+        return TextView(self._columns[name])
 
     def get(self, name: str) -> SpooledColumn | None:
         """A spilled column, or None when no chunk had it."""
@@ -278,6 +325,9 @@ class Spool:
         """Close and delete the spool folder."""
         for col in self._columns.values():
             col.close()
+        for out, _, _ in self._matrices.values():
+            out.close()
+        self._loaded.clear()
         self._cleanup()
 
     def __enter__(self) -> Spool:
@@ -285,6 +335,37 @@ class Spool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class TextView(MutableSequence[str]):
+    """A spilled text column by position: strings (``""`` for a missing value), read
+    from disk on access; an assigned value is kept in memory instead."""
+
+    def __init__(self, column: SpooledColumn) -> None:
+        self.column = column
+        self.changed: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.column)
+
+    def __getitem__(self, i: Any) -> Any:
+        if not isinstance(i, int | np.integer):
+            raise TypeError("text views are read one position at a time")
+        i = int(i)
+        if i in self.changed:
+            return self.changed[i]
+        value = self.column[i]
+        return value if isinstance(value, str) else ""
+
+    def __setitem__(self, i: Any, value: Any) -> None:
+        self.changed[int(i)] = value
+
+    def __delitem__(self, i: Any) -> None:
+        raise TypeError("text views cannot shrink")
+
+    def insert(self, index: int, value: str) -> None:
+        """Not supported: a text view has one value per document."""
+        raise TypeError("text views cannot grow")
 
 
 @dataclass(slots=True)
@@ -420,6 +501,20 @@ def _decode_all(blob: bytes, lengths: np.ndarray) -> list[Any]:
 def _encode_all(values: list[Any]) -> tuple[bytes, np.ndarray]:
     encoded = [_encode(v) for v in values]
     return b"".join(encoded), np.fromiter((len(e) for e in encoded), np.int64, len(encoded))
+
+
+def _matrix(column: pd.Series) -> np.ndarray | None:
+    """The column as one ``n x k`` array when every value is a 1-D array of one shape."""
+    values = column.tolist()
+    first = values[0] if values else None
+    if not isinstance(first, np.ndarray) or first.ndim != 1:
+        return None
+    if not all(
+        isinstance(v, np.ndarray) and v.shape == first.shape and v.dtype == first.dtype
+        for v in values
+    ):
+        return None
+    return np.stack(values)
 
 
 def _strip_text(record: Any, text: str) -> Any:

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from audit.config import InputSettings, Settings
+from audit.dedup import dedup_corpus
 from audit.gate import decide
 from audit.ingest import read_chunks
 from audit.model import Chunk, Corpus
@@ -136,6 +137,8 @@ def test_results_documents_load_their_paragraphs_while_the_spool_is_open(
     chunks = parsed_chunks([str(SEEDS)], chunk_size=2)
     spool = Spool(tmp_path / "s")
     compact = Corpus.concat([spool.add(pack(c)) for c in chunks])
+    compact.spool = spool
+    dedup_corpus(compact, Settings().dedup)
     gate = decide(list(compact.documents["doc_id"]), compact.findings, "error")
     results = build_results(compact, gate.verdicts, gate.to_dict(), {}, paragraphs=False)
     docs = results["documents"]
@@ -205,3 +208,45 @@ def test_a_compact_chunk_does_not_keep_the_heavy_columns_alive(tmp_path: Path) -
         tracemalloc.stop()
     assert len(compact.documents) == 300
     assert held < 300 * 2_000  # the 5 MB of text is gone; a few hundred bytes per row stay
+
+
+def test_dedup_over_spilled_columns_equals_dedup_in_memory(tmp_path: Path) -> None:
+    from tests.test_engine import write_batch
+
+    batch = write_batch(tmp_path)
+    footer = "Follow our newsroom on every social network for more local stories each day."
+    rows = [
+        {
+            "id": f"t{i}",
+            "url": f"https://templated.example/news/{i}",
+            "text": f"Headline {i}\n\n{body}\n\n{footer}",
+        }
+        for i, body in enumerate(
+            [
+                "The council approved the budget for the new bridge after a long debate.",
+                "Farmers say the late rain saved the harvest in the northern valleys.",
+                "The hospital opened a second wing for children and their families.",
+                "Police closed the harbour road after a truck lost its load of timber.",
+            ]
+        )
+    ]
+    templated = tmp_path / "templated.jsonl"
+    templated.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    settings = Settings(paths=(str(batch), str(templated)), inputs=InputSettings(chunk_size=4))
+    chunks = parsed_chunks(list(settings.paths), chunk_size=4)
+    in_memory = Corpus.concat(
+        [Chunk(c.documents.copy(), c.paragraphs.copy(), list(c.findings)) for c in chunks]
+    )
+    dedup_corpus(in_memory, settings.dedup)
+    with Spool(tmp_path / "s") as spool:
+        streamed = Corpus.concat([spool.add(pack(c)) for c in chunks])
+        streamed.spool = spool
+        assert "body_text" not in streamed.documents.columns
+        assert "signature" not in streamed.documents.columns and spool.has_matrix("signature")
+        dedup_corpus(streamed, settings.dedup)
+    assert [c.to_dict() for c in streamed.clusters] == [c.to_dict() for c in in_memory.clusters]
+    assert {c.kind for c in streamed.clusters} >= {"exact", "near"}
+    assert [f.to_dict() for f in streamed.findings] == [f.to_dict() for f in in_memory.findings]
+    roles = ["doc_id", "idx", "role", "reason"]
+    assert streamed.paragraphs[roles].equals(in_memory.paragraphs[roles])
+    assert "source_template" in set(streamed.paragraphs["reason"])

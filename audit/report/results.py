@@ -18,7 +18,12 @@ REQUIRED_SIGNALS: dict[str, Any] = {
     "language": None,
 }
 # Documents-table columns that are not signals (their values appear elsewhere).
-NOT_SIGNALS = frozenset(DOCUMENT_COLUMNS) | {"evidence", "word_count", "published_date"}
+NOT_SIGNALS = frozenset(DOCUMENT_COLUMNS) | {
+    "evidence",
+    "word_count",
+    "published_date",
+    "garble_spans",  # kept as the garbled_text finding's evidence
+}
 # Paragraph fields written into each document's `paragraphs`, in this order, when present.
 PARAGRAPH_FIELDS = ("idx", "line", "role", "reason", "repeat_of", "start", "end", "text")
 

@@ -1,0 +1,1 @@
+"""Benchmarks, corpus generators and evaluation commands (not shipped in the wheel)."""

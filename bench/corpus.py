@@ -1,9 +1,13 @@
 """Generate realistic scraped-news corpora of any size, with known flaws, for benchmarks.
 
-Articles of about 400 words (five to seven paragraphs) are built from the sentences
-of real news articles (``data/lee_background.cor``), wrapped the way scrapers capture
-pages (share/print buttons, a related-stories block, sometimes a wire credit) and
-given metadata (id, title, url, publisher, published date, claimed word count).
+Articles of about 400 words (paragraphs of two to four sentences) are built from
+real sentences: those of the ABC news articles of the Lee corpus
+(``data/lee/lee_background.cor``) and the fluent English machine translations of
+MLQE-PE (``data/mlqe-pe/*.tsv``, rated 75 and over), with names and numbers varied
+so that unrelated articles share about as few word sequences as real ones do. They
+are wrapped the way scrapers capture pages (share/print buttons, a related-stories
+block, sometimes a wire credit) and given metadata (id, title, url, publisher,
+published date, claimed word count).
 A known share of the documents are flawed copies or garbled:
 
 - ``exact``: the same page captured twice (same outlet, another url, same text);
@@ -11,8 +15,8 @@ A known share of the documents are flawed copies or garbled:
   and the last paragraph dropped;
 - ``syndicated``: another outlet carrying the story with its own headline, chrome,
   a trimmed ending and a wire credit;
-- ``garbled``: a body of sentences from poor machine translations
-  (``data/garbled_mt.txt``);
+- ``garbled``: a body of sentences from poor machine translations (MLQE-PE rated
+  under 25);
 - ``missing_date`` and ``word_count_mismatch``: metadata flaws.
 
 Output: ``OUT/input/part-NNNNN.jsonl`` (the corpus, sharded), ``OUT/labels.jsonl``
@@ -28,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import random
@@ -40,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data"
+VERSION = 2  # of the generator: a cached corpus of another version is made again
 
 OUTLETS = (
     "harbourtimes.example",
@@ -98,6 +104,7 @@ class Manifest:
     seed: int
     shard_size: int
     shares: dict[str, float]
+    version: int = VERSION
     counts: dict[str, int] = field(default_factory=dict)
     words: int = 0
     bytes: int = 0
@@ -115,16 +122,44 @@ def load_sentences(path: Path) -> list[str]:
     return out
 
 
+def load_translations(low: float, high: float) -> list[str]:
+    """MLQE-PE English translations of at least eight words rated in ``[low, high)``."""
+    out = []
+    for name in ("train.tsv", "dev.tsv"):
+        with (DATA / "mlqe-pe" / name).open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh, delimiter="\t"):
+                text = " ".join(row["translation"].split())
+                if low <= float(row["mean"]) < high and len(text.split()) >= 8:
+                    out.append(text)
+    return out
+
+
+_VARIABLE = re.compile(r"^(\d[\d,.]*|[A-Z][a-z]+)$")
+
+
+class _Sentence:
+    """A sentence as words, with the positions of its names and numbers."""
+
+    __slots__ = ("slots", "words")
+
+    def __init__(self, text: str) -> None:
+        self.words = text.split()
+        self.slots = [i for i, w in enumerate(self.words) if i and _VARIABLE.match(w)]
+
+
 class Generator:
     """Deterministic stream of documents (dicts ready to be written as JSON lines)."""
 
     def __init__(self, seed: int = 8, shares: Shares | None = None, pool: int = 4000) -> None:
         self.rng = random.Random(seed)
         self.shares = shares or Shares()
-        self.sentences = load_sentences(DATA / "lee_background.cor")
-        self.garbled = [
-            s for s in (DATA / "garbled_mt.txt").read_text(encoding="utf-8").splitlines() if s
-        ]
+        clean = load_sentences(DATA / "lee" / "lee_background.cor") + load_translations(75, 101)
+        self.sentences = [_Sentence(t) for t in clean]
+        self.garbled = [_Sentence(t) for t in load_translations(0, 25)]
+        self.names = sorted(
+            {s.words[i] for s in self.sentences for i in s.slots if s.words[i][0].isupper()}
+        )
+        self.headlines = [t for t in clean if len(t.split()) >= 8]
         self.pool_size = pool
         self.pool: list[dict[str, Any]] = []  # a reservoir of earlier originals to copy
         self.seen = 0
@@ -186,13 +221,24 @@ class Generator:
         target = self.rng.randint(330, 400)
         while words < target:
             k = self.rng.randint(2, 4)
-            sentences = [self.rng.choice(source) for _ in range(k)]
-            para = " ".join(sentences)
+            para = " ".join(self._vary(self.rng.choice(source)) for _ in range(k))
             paragraphs.append(para)
-            words += len(para.split())
-        head_words = self.rng.choice(self.sentences).rstrip(".").split()
+            words += para.count(" ") + 1
+        head_words = self.rng.choice(self.headlines).rstrip(".").split()
         title = " ".join(head_words[: self.rng.randint(6, 12)])
         return {"title": title, "paragraphs": paragraphs}
+
+    def _vary(self, sentence: _Sentence) -> str:
+        """The sentence with some of its names and numbers replaced by others."""
+        if not sentence.slots:
+            return " ".join(sentence.words)
+        words = list(sentence.words)
+        rng = self.rng
+        for i in sentence.slots:
+            if rng.random() < 0.6:
+                w = words[i]
+                words[i] = str(rng.randint(2, 2000)) if w[0].isdigit() else rng.choice(self.names)
+        return " ".join(words)
 
     def _copy(self, doc_id: str, kind: str, original: dict[str, Any]) -> dict[str, Any]:
         story = original["story"]
@@ -207,7 +253,7 @@ class Generator:
             return self._page(doc_id, new, original["outlet"], date, credit=None)
         keep = max(3, len(paragraphs) - self.rng.randint(0, 2))
         new = {
-            "title": self._edit(self.rng.choice(self.sentences).rstrip(".")),
+            "title": self._edit(self.rng.choice(self.headlines).rstrip(".")),
             "paragraphs": paragraphs[:keep],
         }
         outlet = self.rng.choice([o for o in OUTLETS if o != original["outlet"]])
@@ -244,7 +290,7 @@ class Generator:
         if rng.random() < 0.7:
             lines.append("Related stories")
             for _ in range(3):
-                lines.append(" ".join(rng.choice(self.sentences).split()[:8]))
+                lines.append(" ".join(rng.choice(self.headlines).split()[:8]))
             lines.append("")
         lines += rng.sample(TAIL_CHROME, rng.randint(1, 3))
         words = sum(len(p.split()) for p in story["paragraphs"])
@@ -275,7 +321,7 @@ def write_corpus(
     existing = out / "manifest.json"
     if existing.is_file():
         old = json.loads(existing.read_text(encoding="utf-8"))
-        same = {k: old.get(k) for k in ("docs", "seed", "shard_size", "shares")}
+        same = {k: old.get(k) for k in ("docs", "seed", "shard_size", "shares", "version")}
         if same == {k: getattr(manifest, k) for k in same} and all(
             (out / f).is_file() for f in old.get("files", [])
         ):

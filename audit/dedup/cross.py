@@ -7,9 +7,10 @@ The steps, over compact per-document data of the whole batch:
 2. Documents with equal normalized bodies form exact groups; one
    representative per group goes on (so 100,000 identical documents cost one
    LSH entry and linear time).
-3. Representatives are indexed in a datasketch ``MinHashLSH`` whose bands and
-   rows come from ``candidate_threshold`` (datasketch's optimizer, weighted for
-   recall).
+3. Representatives are indexed by LSH band keys, with the bands and rows of
+   a datasketch ``MinHashLSH`` for ``candidate_threshold`` (datasketch's
+   optimizer, weighted for recall) and the same buckets, built by sorting the
+   keys (:class:`audit.dedup.lsh.BandIndex`: memory for shared buckets only).
 4. In canonical order (earliest published, then most credited by the batch,
    then longest body), each unclaimed representative queries the index; every
    candidate is checked by its MinHash estimates (Jaccard, and containment
@@ -41,7 +42,7 @@ import pandas as pd
 
 from audit.config import DedupSettings
 from audit.dedup.credits import Credits, _host, load_credits
-from audit.dedup.lsh import build_lsh, neighbours
+from audit.dedup.lsh import BandIndex
 from audit.dedup.minhash import is_empty, sketch
 from audit.dedup.templates import blank, find_templates
 from audit.dedup.verify import Profile, compare, estimate, profile, shared_passages
@@ -325,7 +326,7 @@ def _star_clusters(
     Returns the members of each cluster by its first member, and counts of the
     candidates the LSH index returned, screened out, verified and rejected.
     """
-    lsh = build_lsh(reps, b.sig[reps] if reps else b.sig[:0], settings)
+    lsh = BandIndex(reps, b.sig[reps] if reps else b.sig[:0], settings)
     bands, rows = lsh.b, lsh.r
     stats = {"lsh_bands": bands, "lsh_rows": rows, "candidates": 0, "estimated_out": 0}
     stats |= {"verified": 0, "rejected": 0}
@@ -337,7 +338,7 @@ def _star_clusters(
         claimed.add(r)
         members = seeds[r] = [r]
         # documents already in a cluster stay in the index (removing costs more than skipping)
-        found = neighbours(lsh, r) - claimed
+        found = lsh.neighbours(r) - claimed
         if not found:
             continue
         cands = np.asarray(sorted(found), dtype=np.int64)

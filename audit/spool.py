@@ -292,15 +292,19 @@ class Spool:
         for part in self.parts(paragraphs):
             yield from part.rows()
 
-    def parts(self, paragraphs: pd.DataFrame | None = None) -> Iterator[SpoolPart]:
-        """The documents a chunk at a time, as self-contained :class:`SpoolPart` that
-        another process can turn into rows (to write the outputs in parallel)."""
+    def parts(
+        self, paragraphs: pd.DataFrame | None = None, columns: Sequence[str] | None = None
+    ) -> Iterator[SpoolPart]:
+        """The documents a chunk at a time, as self-contained :class:`SpoolPart`; only the
+        spilled ``columns`` (and what paragraphs need) are read when given."""
         if paragraphs is not None and len(paragraphs) != self._paragraph_offsets[-1]:
             raise RuntimeError("the paragraphs table does not match the spooled documents")
+        keep = None if columns is None else {_ID, _PARAGRAPH_TEXTS, "text", *columns}
+        names = [n for n in self._columns if keep is None or n in keep]
         offsets = np.frombuffer(self._paragraph_offsets, dtype=np.int64)
         bounds = [*self._chunk_starts, self.n_documents]
         for a, b in itertools.pairwise(bounds):
-            blobs = {name: col.encoded(a, b) for name, col in self._columns.items()}
+            blobs = {name: self._columns[name].encoded(a, b) for name in names}
             counts = np.diff(offsets[a : b + 1])
             part = None if paragraphs is None else paragraphs.iloc[offsets[a] : offsets[b]]
             yield SpoolPart(a, b - a, blobs, counts, part)
@@ -378,11 +382,9 @@ class SpoolPart:
     paragraph_counts: np.ndarray
     paragraphs: pd.DataFrame | None
 
-    def rows(self, columns: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
-        """Each document's spilled values (and ``paragraphs`` when the part has them);
-        only ``doc_id`` and ``columns`` when given (the others are not decoded)."""
-        keep = None if columns is None else {_ID, _PARAGRAPH_TEXTS, "text", *columns}
-        names = [n for n in self.blobs if keep is None or n in keep]
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Each document's spilled values (and ``paragraphs`` when the part has them)."""
+        names = list(self.blobs)
         decoded = [_decode_all(*self.blobs[n]) for n in names]
         cursor = _Paragraphs(self.paragraphs) if self.paragraphs is not None else None
         for i, values in enumerate(zip(*decoded, strict=True)):

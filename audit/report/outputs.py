@@ -73,7 +73,7 @@ def write_run(
     if spool is not None:
         stages = {k: round(v, 3) for k, v in take_times().items()}
         results["run"]["stages"] = {**results["run"].get("stages", {}), **stages}
-        write_streaming(run_dir, results, spool.parts(corpus.paragraphs))
+        write_streaming(run_dir, results, spool.parts(corpus.paragraphs, OUTPUT_COLUMNS))
     refresh_latest(run_dir)
     append_history(out, history_entry(results))
     return run_dir
@@ -152,7 +152,7 @@ def _render_part(docs: list[dict[str, Any]], part: SpoolPart) -> tuple[list[str]
     lines: list[str] = []
     accepted: list[str] = []
     quarantined: list[str] = []
-    for doc, more in zip(docs, part.rows(OUTPUT_COLUMNS), strict=True):
+    for doc, more in zip(docs, part.rows(), strict=True):
         if more["doc_id"] != doc["doc_id"]:
             raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
         record = output_record(doc, more.get("record"), more.get("text") or "")

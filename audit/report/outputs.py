@@ -129,37 +129,27 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
     with ExitStack() as stack:
         temps = [stack.enter_context(_AtomicFile(run_dir / name)) for name in names]
         out, accepted, quarantined = (t.fh for t in temps)
-        rendered = (_render_part(docs[p.start : p.start + p.n_documents], p) for p in parts)
         total = 0
 
         def documents() -> Iterator[str]:
             nonlocal total
-            for lines, acc, qua in rendered:
-                accepted.write(acc)
-                quarantined.write(qua)
-                total += len(lines)
-                yield from lines
+            for part in parts:
+                for doc, more in zip(
+                    docs[part.start : part.start + part.n_documents], part.rows(), strict=True
+                ):
+                    if more["doc_id"] != doc["doc_id"]:
+                        raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
+                    record = output_record(doc, more.get("record"), more.get("text") or "")
+                    target = quarantined if doc["verdict"] == "quarantine" else accepted
+                    target.write(_line(record) + "\n")
+                    total += 1
+                    yield _line({**doc, "paragraphs": more.get("paragraphs", [])})
 
         _write_results(out, results, documents())
         if total != len(docs):
             raise RuntimeError("the spool and the results hold different documents")
         for t in temps:
             t.commit()
-
-
-def _render_part(docs: list[dict[str, Any]], part: SpoolPart) -> tuple[list[str], str, str]:
-    """A part's results.json lines and its accepted and quarantined jsonl text."""
-    lines: list[str] = []
-    accepted: list[str] = []
-    quarantined: list[str] = []
-    for doc, more in zip(docs, part.rows(), strict=True):
-        if more["doc_id"] != doc["doc_id"]:
-            raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
-        record = output_record(doc, more.get("record"), more.get("text") or "")
-        target = quarantined if doc["verdict"] == "quarantine" else accepted
-        target.append(_line(record) + "\n")
-        lines.append(_line({**doc, "paragraphs": more.get("paragraphs", [])}))
-    return lines, "".join(accepted), "".join(quarantined)
 
 
 def _write_results(fh: IO[str], results: dict[str, Any], documents: Iterator[str]) -> None:

@@ -112,11 +112,10 @@ def dedup_corpus(corpus: Corpus, settings: DedupSettings) -> DedupOutcome:
         bodies = spool.texts("body_text")  # read from disk for the documents compared
     else:
         bodies = [""] * n
+    paragraphs = None  # read a document at a time from the spool when spilled
     if "body_paragraphs" not in docs.columns and spool is not None:
-        spilled = spool.get("body_paragraphs")
-        if spilled is not None:
-            docs = docs.assign(body_paragraphs=pd.Series(list(spilled), index=docs.index))
-    outcome = deduplicate(docs, sig, bodies, settings)
+        paragraphs = spool.get("body_paragraphs")
+    outcome = deduplicate(docs, sig, bodies, settings, paragraphs)
     corpus.clusters.extend(outcome.clusters)
     corpus.findings.extend(outcome.findings)
     if outcome.templates and len(corpus.paragraphs):

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import MutableSequence, Sequence
+from collections.abc import Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,8 +165,10 @@ def _credited_counts(b: _Batch, rows: list[int] | None = None) -> dict[int, int]
     return out
 
 
-def _apply_templates(b: _Batch, docs: pd.DataFrame, settings: DedupSettings) -> list[Any]:
-    found = find_templates(b.ids, b.outlets, _column(docs, "body_paragraphs"), b.texts, settings)
+def _apply_templates(
+    b: _Batch, body_paragraphs: Iterable[Any], settings: DedupSettings
+) -> list[Any]:
+    found = find_templates(b.ids, b.outlets, body_paragraphs, b.texts, settings)
     if found.spans:
         rows = sorted(found.spans)
         new_texts = [blank(b.texts[r], found.spans[r]) for r in rows]
@@ -229,6 +231,7 @@ def deduplicate(
     signatures: np.ndarray,
     body_texts: Sequence[str],
     settings: DedupSettings,
+    body_paragraphs: Iterable[Any] | None = None,
 ) -> DedupOutcome:
     """Group the copies in a batch, choose each group's canonical original, explain each copy.
 
@@ -241,6 +244,8 @@ def deduplicate(
         signatures: ``len(docs) x num_perm`` MinHash values of the bodies.
         body_texts: the offset-preserving body texts (:func:`audit.dedup.prepare.body_texts`).
         settings: the dedup settings.
+        body_paragraphs: the ``body_paragraphs`` column, one value per document in
+            order, when it is not in ``docs`` (a streaming run reads it from disk).
 
     Returns:
         The clusters, one finding per copy, the template paragraphs and counts.
@@ -263,7 +268,7 @@ def deduplicate(
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _deduplicate(docs, signatures, body_texts, settings)
+        return _deduplicate(docs, signatures, body_texts, settings, body_paragraphs)
     finally:
         if paused:
             gc.enable()
@@ -274,11 +279,13 @@ def _deduplicate(
     signatures: np.ndarray,
     body_texts: Sequence[str],
     settings: DedupSettings,
+    body_paragraphs: Iterable[Any] | None = None,
 ) -> DedupOutcome:
     credits = load_credits(settings)
     b = _batch(docs, signatures, body_texts, settings, credits)
     n = len(b.ids)
-    template_paragraphs, template_groups = _apply_templates(b, docs, settings)
+    paragraphs = _column(docs, "body_paragraphs") if body_paragraphs is None else body_paragraphs
+    template_paragraphs, template_groups = _apply_templates(b, paragraphs, settings)
     eligible = (b.shingles > 0) & ~np.asarray(is_empty(b.sig), dtype=bool)
     credited = _credited_counts(b)
     order = sorted(range(n), key=lambda r: _priority(b, credited, r))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from enum import StrEnum
@@ -145,7 +144,9 @@ def run(
 
     result = _guard(lambda: run_audit(settings))
     if settings.format == "json":
-        sys.stdout.write(json.dumps(result.results, ensure_ascii=False, default=str) + "\n")
+        from audit.report.files import dumps_line
+
+        sys.stdout.write(dumps_line(result.results) + "\n")
     else:
         _print_text(result.results, result.run_dir)
     raise typer.Exit(result.exit_code)
@@ -171,16 +172,36 @@ def _guard(fn: Any) -> Any:
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"audit: {message}", err=True)
+    typer.echo(f"audit: {printable(message, 2000)}", err=True)
     raise typer.Exit(2)
+
+
+_ID_WIDTH = 60  # longer document ids are cut in the text listing (results.json has them whole)
+
+
+def printable(text: str, limit: int = _ID_WIDTH) -> str:
+    """``text`` safe for a terminal or CI log: control characters escaped, cut to ``limit``.
+
+    Document ids come from file names and input records; printed raw, a newline
+    or an escape sequence in one could forge lines of the log.
+
+    Example:
+        >>> print(printable("a\\nb\\x1b[2J"))
+        a\\nb\\x1b[2J
+    """
+    out = "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def _print_text(results: dict[str, Any], run_dir: str | None) -> None:
     gate = results["gate"]
-    width = max((len(d["doc_id"]) for d in results["documents"]), default=10)
-    for doc in results["documents"]:
+    shown = [printable(d["doc_id"]) for d in results["documents"]]
+    width = max((len(s) for s in shown), default=10)
+    for doc, doc_id in zip(results["documents"], shown, strict=True):
         checks = sorted({f["check"] for f in doc["findings"] if f["severity"] != "info"})
-        typer.echo(f"{doc['verdict']:<10} {doc['doc_id']:<{width}}  {', '.join(checks)}")
+        typer.echo(f"{doc['verdict']:<10} {doc_id:<{width}}  {', '.join(checks)}")
     counts = gate["counts"]
     status = "passed" if gate["passed"] else "FAILED"
     typer.echo(

@@ -46,8 +46,15 @@ class InputSettings:
     exclude: tuple[str, ...] = ()  # glob patterns that skip a file
     columns: dict[str, str] = field(default_factory=dict)  # our name -> column name
     chunk_size: int = 10_000
-    max_doc_bytes: int = 20_000_000  # larger documents become a resource_limit finding
-    max_documents: int = 0  # 0: no limit; beyond it documents are quarantined unread
+    # A text file, JSON line or table row larger than this (UTF-8 bytes, after gzip)
+    # is not read into memory: it becomes a resource_limit finding.
+    max_doc_bytes: int = 20_000_000
+    # 0: no limit. Past it nothing more is read: the rest of the file being read and
+    # each later file become one resource_limit finding each.
+    max_documents: int = 0
+    # A run of more characters than this without a space (an inlined image or script,
+    # a failed extraction) is a long_token finding; 0 turns the check off.
+    max_token_chars: int = 5_000
     html: HtmlSettings = field(default_factory=HtmlSettings)
 
 

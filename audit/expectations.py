@@ -517,9 +517,10 @@ def _validate(
 
 def write_gx_validation(run_dir: Path, gx_results: list[dict[str, Any]]) -> Path:
     """Write GX's validation results (one per suite) to ``run_dir/gx_validation.json``."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+    from audit.report.files import atomic_write_text, dumps
+
     path = run_dir / "gx_validation.json"
-    path.write_text(json.dumps(gx_results, indent=1, default=str), encoding="utf-8")
+    atomic_write_text(path, dumps(gx_results))  # strict JSON: a NaN observed value is null
     return path
 
 

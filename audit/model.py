@@ -55,6 +55,7 @@ class Check(StrEnum):
     DUPLICATE_URL = "duplicate_url"
     DUPLICATE_ID = "duplicate_id"
     UNEXPECTED_LANGUAGE = "unexpected_language"
+    LONG_TOKEN = "long_token"
 
 
 class Role(StrEnum):

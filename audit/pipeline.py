@@ -40,7 +40,7 @@ from audit.spool import Spool, process_packed
 def process_chunk(records: list[dict[str, Any]], settings: Settings, today: dt.date) -> Chunk:
     """The per-chunk stages: intake findings, parse, signals, signatures."""
     with timed("intake"):
-        findings = intake_findings(records)
+        findings = intake_findings(records, settings.inputs)
     with timed("parse"):
         chunk = parse_records(records, settings.parse.patterns)
     chunk.findings.extend(findings)
@@ -208,6 +208,12 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(f"jobs must be at least 1, not {settings.jobs}")
     if settings.inputs.chunk_size < 1:
         raise ConfigError("inputs.chunk_size must be at least 1")
+    if settings.inputs.max_doc_bytes < 1:
+        raise ConfigError("inputs.max_doc_bytes must be at least 1")
+    if settings.inputs.max_token_chars < 0:
+        raise ConfigError("inputs.max_token_chars must be 0 (no check) or more")
+    if settings.inputs.max_documents < 0:
+        raise ConfigError("inputs.max_documents must be 0 (no limit) or more")
     if settings.admit and not settings.index:
         raise ConfigError("--admit needs --index")
     if not settings.paths:

@@ -9,7 +9,6 @@ Mounted on the main app by :mod:`audit.cli`::
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -121,6 +120,7 @@ def init_command(
 ) -> None:
     """Start a project: a starter audit.toml and a copy of the default suites to own."""
     from audit.expectations import packaged_suites, suite_files
+    from audit.report.files import atomic_write_text
 
     target = directory / "expectations"
     toml = directory / "audit.toml"
@@ -130,9 +130,9 @@ def init_command(
         _fail(f"{existing[0]} exists (use --force to overwrite)")
     try:
         target.mkdir(parents=True, exist_ok=True)
-        toml.write_text(STARTER_TOML, encoding="utf-8")
+        atomic_write_text(toml, STARTER_TOML)  # never a half-written file after a crash
         for src in sources:
-            shutil.copyfile(src, target / src.name)
+            atomic_write_text(target / src.name, src.read_text(encoding="utf-8"))
     except OSError as exc:
         _fail(f"cannot write to {directory}: {exc.strerror or exc}")
     typer.echo(f"wrote {toml} and {len(sources)} suites in {target}/")

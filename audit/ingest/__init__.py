@@ -9,46 +9,69 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 
 from audit.config import InputSettings
 from audit.ingest.columns import ColumnMap
-from audit.ingest.discover import InputFile, discover
+from audit.ingest.discover import InputFile, discover, display_name
 from audit.ingest.readers import Record, TextReader, error_record, format_suffix, reader_for
 
 __all__ = ["Record", "iter_records", "read_chunks"]
 
 
 def iter_records(paths: Sequence[str], settings: InputSettings) -> Iterator[Record]:
-    """Every document record of every input, in a stable order, ids made unique."""
+    """Every document record of every input, in a stable order, ids made unique.
+
+    A file that holds no document (a table with only a header or blank lines)
+    yields one record saying so. Past ``settings.max_documents`` nothing more is
+    read: the rest of the file being read, and each later file, become one
+    ``resource_limit`` record each.
+    """
     columns = ColumnMap(settings.columns, settings.html)
     seen: dict[str, int] = {}
     count = 0
+    limit = settings.max_documents
     for file in discover(tuple(paths), settings.include, settings.exclude):
-        for record in _read_file(file, columns, settings):
+        if limit and count >= limit:
             count += 1
-            if settings.max_documents and count > settings.max_documents:
-                record = {
-                    **error_record(
-                        file,
-                        f"beyond max_documents ({settings.max_documents}), not read",
-                        line=record.get("line"),
-                        resource_limit=True,
-                    ),
-                    "doc_id": record["doc_id"],
-                }
-            doc_id = record["doc_id"]
-            if doc_id in seen:
-                seen[doc_id] += 1
-                record["problems"] = [
-                    *record.get("problems", []),
-                    f"id '{doc_id}' already used by an earlier document",
-                ]
-                record["meta"] = {**(record.get("meta") or {}), "input_id": doc_id}
-                record["doc_id"] = f"{doc_id}#{seen[doc_id]}"
-            else:
-                seen[doc_id] = 1
-            yield record
+            message = file.error or f"max_documents ({limit}) reached: file not read"
+            yield _unique(error_record(file, message, resource_limit=not file.error), seen)
+            continue
+        before = count
+        with closing(_read_file(file, columns, settings)) as records:
+            for record in records:
+                count += 1
+                if limit and count > limit:
+                    line = record.get("line")
+                    where = f" from line {line} on" if line is not None else ""
+                    message = (
+                        f"max_documents ({limit}) reached: the rest of the file{where} not read"
+                    )
+                    yield _unique(error_record(file, message, line, resource_limit=True), seen)
+                    break
+                yield _unique(record, seen)
+        if count == before:  # a table with a header or blank lines only: say so
+            count += 1
+            yield _unique(error_record(file, "no documents in the file"), seen)
+
+
+def _unique(record: Record, seen: dict[str, int]) -> Record:
+    """Suffix ``#n`` to an id used before, and say so in the record's problems."""
+    doc_id = record["doc_id"]
+    if doc_id in seen:
+        n = seen[doc_id] + 1
+        while f"{doc_id}#{n}" in seen:  # "x#2" may itself be an id given in the input
+            n += 1
+        seen[doc_id] = n
+        record["problems"] = [
+            *record.get("problems", []),
+            f"id '{doc_id}' already used by an earlier document",
+        ]
+        record["meta"] = {**(record.get("meta") or {}), "input_id": doc_id}
+        record["doc_id"] = f"{doc_id}#{n}"
+    seen.setdefault(record["doc_id"], 1)
+    return record
 
 
 def read_chunks(paths: Sequence[str], settings: InputSettings) -> Iterator[list[Record]]:
@@ -63,13 +86,15 @@ def read_chunks(paths: Sequence[str], settings: InputSettings) -> Iterator[list[
         yield chunk
 
 
-def _read_file(file: InputFile, columns: ColumnMap, settings: InputSettings) -> Iterator[Record]:
+def _read_file(
+    file: InputFile, columns: ColumnMap, settings: InputSettings
+) -> Generator[Record, None, None]:
     if file.error:
         yield error_record(file, file.error)
         return
     cls = reader_for(file.path)
     if cls is None:
-        if file.rel == file.path.name and format_suffix(file.path) == "":
+        if file.rel == display_name(file.path.name) and format_suffix(file.path) == "":
             cls = TextReader  # a file named explicitly with no suffix: read it as text
         else:
             suffix = format_suffix(file.path) or "(none)"

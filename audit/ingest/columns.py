@@ -43,6 +43,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "html": ("html", "raw_html", "page_html", "html_content", "content_html", "source_html"),
 }
 STRING_FIELDS = ("title", "url", "publisher", "domain")
+MAX_WORD_COUNT = 10**9  # a claimed word count above this is not a count
 
 
 class ColumnMap:
@@ -58,10 +59,19 @@ class ColumnMap:
     ) -> None:
         self.configured = dict(configured or {})
         self.html = html or HtmlSettings()
+        self._resolved: dict[tuple[str, ...], dict[str, str]] = {}
 
     def resolve(self, names: Iterable[str]) -> dict[str, str]:
         """Our field -> the column that holds it, for the columns present."""
-        present = list(names)
+        present = tuple(names)
+        known = self._resolved.get(present)
+        if known is None:
+            known = self._resolve(present)
+            if len(self._resolved) < 1000:  # rows of one table mostly share their keys
+                self._resolved[present] = known
+        return dict(known)
+
+    def _resolve(self, present: tuple[str, ...]) -> dict[str, str]:
         lower = {n.lower(): n for n in present}
         out: dict[str, str] = {}
         for field, aliases in ALIASES.items():
@@ -84,9 +94,20 @@ class ColumnMap:
         return f"no text column (looked for {wanted}; columns are {', '.join(names) or 'none'})"
 
     def to_record(
-        self, row: dict[str, Any], file: InputFile, line: int, encoding: str | None
+        self,
+        row: dict[str, Any],
+        file: InputFile,
+        line: int,
+        encoding: str | None,
+        max_bytes: int | None = None,
     ) -> dict[str, Any]:
-        """A documents-table record from one table row (the row itself is kept whole)."""
+        """A documents-table record from one table row (the row itself is kept whole).
+
+        A row whose string values together exceed ``max_bytes`` (UTF-8) is not
+        mapped: it becomes a ``resource_limit`` record keeping only its short values.
+        """
+        if max_bytes is not None and (size := _row_bytes(row, max_bytes)) > max_bytes:
+            return self.too_large(row, file, line, encoding, size, max_bytes)
         mapping = self.resolve(row.keys())
         problems: list[str] = []
         values: dict[str, Any] = {}
@@ -123,7 +144,7 @@ class ColumnMap:
             published = published.isoformat()
         elif published is not None and not isinstance(published, str):
             problems.append(
-                f"published is {type(published).__name__} ({published!r}), not a date string"
+                f"published is {type(published).__name__} ({_short(published)}), not a date string"
             )
             published = None
         claimed = _as_count(values.get("claimed_word_count"), problems)
@@ -131,7 +152,7 @@ class ColumnMap:
         meta = {k: v for k, v in row.items() if k not in used}
         out = {
             "doc_id": doc_id or f"{file.rel}:{line}",
-            "source": str(file.path),
+            "source": file.source,
             "line": line,
             "text": text,
             "title": fields["title"],
@@ -168,6 +189,59 @@ class ColumnMap:
             return None, f"html column: {exc}"
         return page_record(page), None
 
+    def too_large(
+        self,
+        row: dict[str, Any],
+        file: InputFile,
+        line: int,
+        encoding: str | None,
+        size: int,
+        limit: int,
+        omitted: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """A ``resource_limit`` record for a row of ``size`` bytes: values longer than
+        1,000 characters (and the ``omitted`` columns, already left out) are not kept."""
+        kept = {
+            k: v for k, v in row.items() if not (isinstance(v, str | bytes) and len(v) > _SHORT)
+        }
+        left_out = [*omitted, *(k for k in row if k not in kept)]
+        mapping = self.resolve(row)
+        raw_id = row.get(mapping["id"]) if "id" in mapping else None
+        doc_id = _scalar_str(raw_id) if raw_id not in (None, "") else None
+        return {
+            "doc_id": doc_id or f"{file.rel}:{line}",
+            "source": file.source,
+            "line": line,
+            "text": "",
+            "meta": {"omitted_fields": left_out},
+            "record": kept,
+            "encoding": encoding,
+            "read_error": (
+                f"record of {size} bytes exceeds max_doc_bytes ({limit}); "
+                f"left out: {', '.join(left_out)}"
+            ),
+            "resource_limit": True,
+            "problems": [],
+        }
+
+
+_SHORT = 1_000  # values up to this many characters are kept in a too-large record
+
+
+def _row_bytes(row: dict[str, Any], limit: int) -> int:
+    """The UTF-8 size of a row's top-level string and bytes values (exact once near ``limit``)."""
+    chars = 0
+    for value in row.values():
+        if isinstance(value, str | bytes):
+            chars += len(value)
+    if chars * 4 <= limit:  # no string can take more than 4 bytes per character
+        return chars
+    return sum(
+        len(v.encode("utf-8", "surrogatepass")) if isinstance(v, str) else len(v)
+        for v in row.values()
+        if isinstance(v, str | bytes)
+    )
+
 
 def _scalar_str(value: Any) -> str | None:
     if isinstance(value, str):
@@ -185,11 +259,24 @@ def _as_count(value: Any, problems: list[str]) -> int | None:
     if isinstance(value, bool):
         problems.append("word count is a boolean")
         return None
+    count: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().replace(",", "").isdigit():
-        return int(value.strip().replace(",", ""))
-    problems.append(f"word count {value!r} is not a whole number")
-    return None
+        count = value
+    elif isinstance(value, float) and value.is_integer():
+        count = int(value)
+    elif isinstance(value, str):
+        digits = value.strip().replace(",", "")
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            count = int(digits)
+    if count is None:
+        problems.append(f"word count {_short(value)} is not a whole number")
+    elif not 0 <= count <= MAX_WORD_COUNT:
+        problems.append(f"word count {_short(count)} is out of range")
+        count = None
+    return count
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters for a message."""
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 10_000 else "<int>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

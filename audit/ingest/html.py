@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import gzip
 import json
 import re
 import tomllib
@@ -50,7 +49,14 @@ from typing import Any
 from audit.config import HtmlSettings
 from audit.ingest.decode import decode_bytes
 from audit.ingest.discover import InputFile
-from audit.ingest.readers import Reader, Record, error_record, open_bytes
+from audit.ingest.readers import (
+    READ_ERRORS,
+    Reader,
+    Record,
+    TooLarge,
+    error_record,
+    open_bytes,
+)
 
 __all__ = ["HtmlError", "HtmlPage", "HtmlReader", "decode_html", "extract_page", "page_record"]
 
@@ -336,16 +342,11 @@ class HtmlReader(Reader):
     def read(self, file: InputFile) -> Iterator[Record]:
         """Yield one record for the page, or an error record when it cannot be read."""
         try:
-            size = file.path.stat().st_size
-            if size > self.max_doc_bytes:
-                yield error_record(
-                    file,
-                    f"document of {size} bytes exceeds max_doc_bytes ({self.max_doc_bytes})",
-                    resource_limit=True,
-                )
-                return
-            data = open_bytes(file.path)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            data = open_bytes(file.path, self.max_doc_bytes)  # gzip inflated only to the limit
+        except TooLarge as exc:
+            yield error_record(file, str(exc), resource_limit=True)
+            return
+        except READ_ERRORS as exc:
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             yield error_record(file, f"cannot read file: {reason}")
             return
@@ -360,7 +361,7 @@ class HtmlReader(Reader):
             return
         yield {
             "doc_id": file.rel,
-            "source": str(file.path),
+            "source": file.source,
             "line": None,
             **page_record(page),
             "encoding": encoding,

@@ -2,34 +2,73 @@
 
 A record is a dict with the keys of ``model.DOCUMENT_COLUMNS``. Readers never
 raise for bad content: an unreadable file or line becomes a record with
-``read_error`` set, so the run goes on and nothing is dropped.
+``read_error`` set, so the run goes on and nothing is dropped. A document larger
+than ``max_doc_bytes`` (a text file, a JSON line, a table cell) becomes a record
+with ``resource_limit`` set, without its text.
 """
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import gzip
 import io
 import json
+import re
 import sys
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
 from audit.ingest.columns import ColumnMap
-from audit.ingest.decode import decode_bytes
+from audit.ingest.decode import Decoded, _looks_binary, decode_bytes
 from audit.ingest.discover import InputFile
 
 Record = dict[str, Any]
+Row = tuple[int, int, Any]  # first line, last line, the row (a Mapping, or an Exception)
+
+# Deeper records are refused: later stages (pickling to workers, JSON writers)
+# would run out of stack on them.
+MAX_JSON_DEPTH = 100
+_LONG_CELL = 1_000  # cells longer than this are left out of an oversized row
+# What reading a file or inflating gzip may raise.
+READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
 
 
-def open_bytes(path: Path) -> bytes:
-    """Read a file, decompressing gzip."""
-    data = path.read_bytes()
-    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+class TooLarge(Exception):
+    """Content longer than ``max_doc_bytes``."""
+
+    def __init__(self, size: int | None, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        what = f"{size} bytes" if size is not None else f"more than {limit} bytes"
+        super().__init__(f"document of {what} exceeds max_doc_bytes ({limit})")
+
+
+def open_bytes(path: Path, limit: int | None = None) -> bytes:
+    """Read a file, decompressing gzip, reading at most ``limit`` bytes of content.
+
+    Raises:
+        TooLarge: the (decompressed) content is longer than ``limit``.
+        OSError, EOFError, gzip.BadGzipFile, zlib.error: the file cannot be read.
+    """
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+        fh.seek(0)
+        if path.suffix == ".gz" or magic == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=fh) as gz:
+                data = gz.read() if limit is None else gz.read(limit + 1)
+        else:
+            size = path.stat().st_size
+            if limit is not None and size > limit:
+                raise TooLarge(size, limit)
+            data = fh.read() if limit is None else fh.read(limit + 1)
+    if limit is not None and len(data) > limit:  # never inflated or read past the limit
+        raise TooLarge(None, limit)
     return data
 
 
@@ -44,11 +83,12 @@ def open_stream(path: Path) -> IO[bytes]:
 
 
 def streamable_encoding(path: Path) -> str | None:
-    """``utf-8`` (or ``utf-8-sig``) when the whole file is UTF-8 text without NUL bytes.
+    """``utf-8`` (or ``utf-8-sig``) when the whole file is UTF-8 text, which
+    :func:`decode_bytes` would decode as such without stray bytes.
 
-    Checked in one pass over the bytes, without holding the file in memory, so that a
-    large table can then be read line by line. None when the file is anything else
-    (empty, unreadable, another encoding): the caller reads it whole instead.
+    Checked in one pass over the bytes, without holding the file in memory, so that
+    a large table can then be read a line at a time. None when the file is anything
+    else (empty, unreadable, binary-looking, another encoding): it is read whole.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
@@ -57,28 +97,25 @@ def streamable_encoding(path: Path) -> str | None:
             if not block or block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 return None
             encoding = "utf-8-sig" if block.startswith(codecs.BOM_UTF8) else "utf-8"
+            if encoding == "utf-8" and _looks_binary(block, some_nul=True):
+                return None
             while block:
-                if b"\x00" in block:
-                    return None
                 decoder.decode(block)
                 block = fh.read(1 << 20)
             decoder.decode(b"", final=True)
-    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile):
+    except (*READ_ERRORS, UnicodeDecodeError):
         return None
     return encoding
 
 
 def stream_lines(path: Path, encoding: str) -> Iterator[str]:
-    """The ``\n``-separated lines of a UTF-8 file, read a line at a time.
-
-    Only ``\n`` ends a line (as in JSON Lines): a U+2028 or a lone ``\r`` inside a
-    JSON string does not split it.
-    """
+    """The lines of a UTF-8 file as ``text.split("\n")`` gives them (without a last
+    empty one), read a line at a time."""
     with open_stream(path) as fh:
         for n, raw in enumerate(fh):
             if n == 0 and encoding == "utf-8-sig":
                 raw = raw[len(codecs.BOM_UTF8) :]
-            yield raw.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
+            yield raw.decode("utf-8", errors="replace").removesuffix("\n")
 
 
 def format_suffix(path: Path) -> str:
@@ -94,7 +131,7 @@ def error_record(file: InputFile, message: str, line: int | None = None, **extra
     doc_id = f"{file.rel}:{line}" if line is not None else file.rel
     return {
         "doc_id": doc_id,
-        "source": str(file.path),
+        "source": file.source,
         "line": line,
         "text": "",
         "meta": {},
@@ -127,25 +164,20 @@ class TextReader(Reader):
     def read(self, file: InputFile) -> Iterator[Record]:
         """Yield one record for the file."""
         try:
-            size = file.path.stat().st_size
-            if size > self.max_doc_bytes:
-                yield error_record(
-                    file,
-                    f"document of {size} bytes exceeds max_doc_bytes ({self.max_doc_bytes})",
-                    resource_limit=True,
-                )
-                return
-            data = open_bytes(file.path)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            data = open_bytes(file.path, self.max_doc_bytes)
+        except TooLarge as exc:
+            yield error_record(file, str(exc), resource_limit=True)
+            return
+        except READ_ERRORS as exc:
             yield error_record(file, f"cannot read file: {_os_reason(exc)}")
             return
         decoded = decode_bytes(data)
         if decoded.error:
             yield error_record(file, decoded.error, encoding=decoded.encoding)
             return
-        yield {
+        record: Record = {
             "doc_id": file.rel,
-            "source": str(file.path),
+            "source": file.source,
             "line": None,
             "text": decoded.text,
             "encoding": decoded.encoding,
@@ -154,26 +186,83 @@ class TextReader(Reader):
             "read_error": None,
             "problems": [],
         }
+        if decoded.bad_bytes:
+            record["stray_bytes"] = {
+                "count": len(decoded.bad_bytes),
+                "offsets": list(decoded.bad_bytes[:20]),
+            }
+        yield record
 
 
 class TableReader(Reader):
     """Rows of a table: one document per row, mapped through the column map."""
 
     def _records(
-        self, file: InputFile, rows: Iterator[tuple[int, Any]], encoding: str | None
+        self,
+        file: InputFile,
+        rows: Iterator[Row],
+        encoding: str | None,
+        stray: _StrayLines | None = None,
     ) -> Iterator[Record]:
-        for line, row in rows:
-            if isinstance(row, Exception):
-                yield error_record(file, f"{file.path}:{line}: {row}", line=line)
+        for line, last, row in rows:
+            if isinstance(row, TooLarge):
+                yield error_record(file, str(row), line=line, resource_limit=True)
                 continue
-            if not isinstance(row, Mapping):
+            if isinstance(row, Oversized):
+                yield self.columns.too_large(
+                    row.row, file, line, encoding, row.size, self.max_doc_bytes, row.omitted
+                )
+                continue
+            if isinstance(row, Exception):
+                yield error_record(file, f"{file.source}:{line}: {row}", line=line)
+                continue
+            if not isinstance(row, Mapping | Repaired):
                 yield error_record(
                     file,
-                    f"{file.path}:{line}: record is {type(row).__name__}, not an object",
+                    f"{file.source}:{line}: record is {type(row).__name__}, not an object",
                     line=line,
                 )
                 continue
-            yield self.columns.to_record(dict(row), file, line, encoding)
+            note = None
+            if isinstance(row, Repaired):
+                row, note = row.row, row.note
+            record = self.columns.to_record(dict(row), file, line, encoding, self.max_doc_bytes)
+            if note:
+                record["problems"].append(note)
+            if stray is not None:
+                record.update(stray.between(line, last))
+            yield record
+
+    def _decode(self, file: InputFile) -> tuple[str, Decoded] | Record:
+        """The file's text, or an error record."""
+        try:
+            data = open_bytes(file.path)
+        except READ_ERRORS as exc:
+            return error_record(file, f"cannot read file: {_os_reason(exc)}")
+        decoded = decode_bytes(data)
+        if decoded.error:
+            return error_record(file, decoded.error, encoding=decoded.encoding)
+        return decoded.text, decoded
+
+
+class _StrayLines:
+    """Which lines of a table file hold bytes that were not valid in its encoding."""
+
+    def __init__(self, text: str, decoded: Decoded) -> None:
+        starts = [0]
+        pos = text.find("\n")
+        while pos >= 0:
+            starts.append(pos + 1)
+            pos = text.find("\n", pos + 1)
+        self.lines = [bisect.bisect_right(starts, off) for off in decoded.bad_bytes]
+
+    def between(self, first: int, last: int) -> Record:
+        """The ``stray_bytes`` key for a record on lines ``first`` to ``last``, if any."""
+        lo = bisect.bisect_left(self.lines, first)
+        hi = bisect.bisect_right(self.lines, last)
+        if hi == lo:
+            return {}
+        return {"stray_bytes": {"count": hi - lo, "lines": sorted(set(self.lines[lo:hi]))[:20]}}
 
 
 class JsonLinesReader(TableReader):
@@ -182,32 +271,106 @@ class JsonLinesReader(TableReader):
     suffixes = (".jsonl", ".ndjson")
 
     def read(self, file: InputFile) -> Iterator[Record]:
-        """Yield one record per non-blank line."""
+        """Yield one record per non-blank line (a line at a time from UTF-8 files)."""
         encoding = streamable_encoding(file.path)
         if encoding:
-            yield from self._records(file, _json_rows(stream_lines(file.path, encoding)), encoding)
+            lines = stream_lines(file.path, encoding)
+            yield from self._records(file, _json_rows(lines, self.max_doc_bytes), encoding)
             return
-        try:
-            data = open_bytes(file.path)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            yield error_record(file, f"cannot read file: {_os_reason(exc)}")
+        got = self._decode(file)
+        if isinstance(got, dict):
+            yield got
             return
-        decoded = decode_bytes(data)
-        if decoded.error:
-            yield error_record(file, decoded.error)
-            return
-        yield from self._records(file, _json_rows(decoded.text.split("\n")), decoded.encoding)
+        text, decoded = got
+        stray = _StrayLines(text, decoded) if decoded.bad_bytes else None
+        rows = _json_rows(text.split("\n"), self.max_doc_bytes)
+        yield from self._records(file, rows, decoded.encoding, stray)
 
 
-def _json_rows(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (without recursion)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item if isinstance(v, dict | list))
+    return deepest
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Oversized:
+    """A table row over ``max_doc_bytes``, with its long cells already left out."""
+
+    row: dict[str, Any]
+    size: int
+    omitted: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Repaired:
+    """A row that had to be changed to be carried on, and what was changed."""
+
+    row: Any
+    note: str
+
+
+def _has_surrogate(value: Any) -> bool:
+    """Whether a lone surrogate (not text; unwritable as UTF-8) is in any key or string."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _json_rows(lines: Iterable[str], max_bytes: int) -> Iterator[Row]:
+    # Only "\n" ends a line (the caller splits on it): str.splitlines would also
+    # split on U+2028 and other separators that JSON allows inside strings.
     for n, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
+        if len(raw) * 4 > max_bytes and len(raw.encode("utf-8", "surrogatepass")) > max_bytes:
+            yield n, n, TooLarge(len(raw.encode("utf-8", "surrogatepass")), max_bytes)
+            continue
         try:
-            yield n, json.loads(raw)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-            yield n, ValueError(f"invalid JSON: {reason}")
+            row = json.loads(raw, parse_constant=_reject_constant)
+            if raw.count("[") + raw.count("{") > MAX_JSON_DEPTH and _depth(row) > MAX_JSON_DEPTH:
+                raise RecursionError
+            if "\\u" in raw and _has_surrogate(row):
+                row = Repaired(
+                    _replace_surrogates(row),
+                    "lone UTF-16 surrogate escapes (\\ud800-\\udfff) replaced by U+FFFD",
+                )
+            yield n, n, row
+        except json.JSONDecodeError as exc:
+            yield n, n, ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})")
+        except RecursionError:
+            yield n, n, ValueError(f"invalid JSON: nested more than {MAX_JSON_DEPTH} levels deep")
+        except ValueError as exc:  # NaN/Infinity, or an integer of thousands of digits
+            yield n, n, ValueError(f"invalid JSON: {str(exc).split(';')[0]}")
 
 
 class CsvReader(TableReader):
@@ -216,27 +379,28 @@ class CsvReader(TableReader):
     suffixes = (".csv", ".tsv")
 
     def read(self, file: InputFile) -> Iterator[Record]:
-        """Yield one record per row."""
+        """Yield one record per row (a row at a time from UTF-8 files)."""
         encoding = streamable_encoding(file.path)
         if encoding:
             with io.TextIOWrapper(open_stream(file.path), encoding=encoding, newline="") as fh:
-                yield from self._read_text(file, fh, encoding)
+                yield from self._read_text(file, fh, encoding, None)
             return
-        try:
-            data = open_bytes(file.path)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            yield error_record(file, f"cannot read file: {_os_reason(exc)}")
+        got = self._decode(file)
+        if isinstance(got, dict):
+            yield got
             return
-        decoded = decode_bytes(data)
-        if decoded.error:
-            yield error_record(file, decoded.error)
-            return
-        yield from self._read_text(file, io.StringIO(decoded.text, newline=""), decoded.encoding)
+        text, decoded = got
+        stray = _StrayLines(text, decoded) if decoded.bad_bytes else None
+        yield from self._read_text(file, io.StringIO(text, newline=""), decoded.encoding, stray)
 
-    def _read_text(self, file: InputFile, text: IO[str], encoding: str | None) -> Iterator[Record]:
+    def _read_text(
+        self, file: InputFile, text: IO[str], encoding: str | None, stray: _StrayLines | None
+    ) -> Iterator[Record]:
         delimiter = "\t" if format_suffix(file.path) == ".tsv" else ","
         csv.field_size_limit(sys.maxsize)
-        reader = csv.reader(text, delimiter=delimiter)
+        # strict: a quote left open is an error on its row, not the rest of the file
+        # swallowed into one field
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
         try:
             header = next(reader)
         except (StopIteration, csv.Error):
@@ -246,27 +410,27 @@ class CsvReader(TableReader):
         if missing:
             yield error_record(file, missing)
             return
-        yield from self._records(file, _csv_rows(reader, header), encoding)
+        yield from self._records(file, _csv_rows(reader, header), encoding, stray)
 
 
-def _csv_rows(reader: Any, header: list[str]) -> Iterator[tuple[int, Any]]:
+def _csv_rows(reader: Any, header: list[str]) -> Iterator[Row]:
     while True:
+        first = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield reader.line_num, ValueError(f"malformed CSV: {exc}")
+            span = f" (lines {first}-{reader.line_num})" if reader.line_num > first else ""
+            yield first, reader.line_num, ValueError(f"malformed CSV{span}: {exc}")
             continue
         if not any(row):
             continue
+        last = reader.line_num
         if len(row) != len(header):
-            yield (
-                reader.line_num,
-                ValueError(f"row has {len(row)} fields, header has {len(header)}"),
-            )
+            yield first, last, ValueError(f"row has {len(row)} fields, header has {len(header)}")
             continue
-        yield reader.line_num, dict(zip(header, row, strict=True))
+        yield first, last, dict(zip(header, row, strict=True))
 
 
 class ParquetReader(TableReader):
@@ -282,18 +446,83 @@ class ParquetReader(TableReader):
             pf = pq.ParquetFile(file.path)
             missing = self.columns.missing_text(pf.schema_arrow.names)
         except Exception as exc:  # pyarrow raises many types for a broken file
-            yield error_record(file, f"not a readable Parquet file: {exc}".splitlines()[0])
+            yield error_record(file, f"not a readable Parquet file: {_first_line(exc)}")
             return
         if missing:
             yield error_record(file, missing)
             return
         row = 0
-        for batch in pf.iter_batches(batch_size=10_000):
-            rows = batch.to_pylist()
+        batches = pf.iter_batches(batch_size=_batch_rows(pf.metadata, self.max_doc_bytes))
+        while True:
+            try:
+                batch = next(batches)
+                rows = _arrow_rows(batch, self.max_doc_bytes)
+            except StopIteration:
+                return
+            except Exception as exc:  # a corrupt row group: the rest of the file is lost
+                total = pf.metadata.num_rows
+                yield error_record(
+                    file,
+                    f"{file.source}:{row + 1}: rows {row + 1}-{total} cannot be read: "
+                    f"{_first_line(exc)}",
+                    line=row + 1,
+                )
+                return
             yield from self._records(
-                file, ((row + i + 1, r) for i, r in enumerate(rows)), "parquet"
+                file, ((row + i + 1, row + i + 1, r) for i, r in enumerate(rows)), "parquet"
             )
             row += len(rows)
+
+
+def _arrow_rows(batch: Any, limit: int) -> list[Any]:
+    """A batch's rows as dicts; a row whose string and binary cells exceed ``limit`` bytes
+    comes as :class:`Oversized`, without its long cells ever becoming Python objects."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lengths = {
+        name: pc.cast(pc.fill_null(pc.binary_length(col), 0), pa.int64())
+        for name, col in zip(batch.schema.names, batch.columns, strict=True)
+        if pa.types.is_string(col.type)
+        or pa.types.is_large_string(col.type)
+        or pa.types.is_binary(col.type)
+        or pa.types.is_large_binary(col.type)
+    }
+    if not lengths or batch.num_rows == 0:
+        return batch.to_pylist()
+    columns = list(lengths.values())
+    sizes = columns[0]
+    for more in columns[1:]:
+        sizes = pc.add(sizes, more)
+    if pc.max(sizes).as_py() <= limit:
+        return batch.to_pylist()
+    out: list[Any] = []
+    for i, size in enumerate(sizes.to_pylist()):
+        one = batch.slice(i, 1)
+        if size <= limit:
+            out.append(one.to_pylist()[0])
+            continue
+        long = tuple(n for n, lens in lengths.items() if lens[i].as_py() > _LONG_CELL)
+        out.append(Oversized(one.drop_columns(list(long)).to_pylist()[0], size, long))
+    return out
+
+
+def _batch_rows(metadata: Any, max_doc_bytes: int) -> int:
+    """Rows per Parquet batch: up to 10,000, fewer when rows are large, so that a batch
+    holds about two documents' worth of the limit (a file of huge cells is read a few
+    rows at a time, and each row is then checked against the limit)."""
+    widest = 0.0
+    for i in range(metadata.num_row_groups):
+        group = metadata.row_group(i)
+        if group.num_rows:
+            widest = max(widest, group.total_byte_size / group.num_rows)
+    if widest <= 0:
+        return 10_000
+    return max(1, min(10_000, int(2 * max_doc_bytes / widest)))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _os_reason(exc: BaseException) -> str:

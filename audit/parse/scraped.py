@@ -20,6 +20,10 @@ EXTRACTOR_DROPPED = "html_extractor_dropped"
 
 _SENTENCE_END = frozenset(".!?\"”’')…:;")
 _LONG_LINE = 400
+# A statistics block is a few short lines; the word-count pattern reads only those,
+# which bounds its work on hostile text.
+_STATS_LINE = 60
+_STATS_LINES = 50
 _BULLET_START = frozenset(" \t•·▪●◦‣∙*-–—>|\u00a0")
 _META_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,30}?)\s*:\s*(.*?)\s*$")
 
@@ -154,7 +158,9 @@ def _mark_sections(lines: list[_Line], patterns: Patterns) -> None:
         j = i + 1
         while j < len(lines) and j - i <= limit:
             nxt = lines[j]
-            if _section_heading(nxt, patterns) or (rule.until and rule.until.match(nxt.clean)):
+            if _section_heading(nxt, patterns) or (
+                rule.until and len(nxt.clean) <= _LONG_LINE and rule.until.match(nxt.clean)
+            ):
                 break
             if not count and not rule.max_lines and nxt.words > patterns.tail_fragment_words:
                 break
@@ -222,15 +228,17 @@ def _dateline(lines: list[_Line], patterns: Patterns, parsed: Parsed) -> None:
 def _metadata(lines: list[_Line], patterns: Patterns, parsed: Parsed) -> None:
     stats: list[str] = []
     for ln in lines:
-        if ln.role != Role.METADATA:
+        # a metadata line is short; long ones would only feed the regexes quadratic work
+        if ln.role != Role.METADATA or len(ln.clean) > _LONG_LINE:
             continue
         m = _META_LINE.match(ln.clean)
         if m and m.group(2) and ln.reason != "statistics_block":
             key = re.sub(r"[\s-]+", "_", m.group(1).strip().lower())
             parsed.meta.setdefault(key, m.group(2))
-        else:
+        elif len(ln.clean) <= _STATS_LINE and len(stats) < _STATS_LINES:
             stats.append(ln.clean)
     if stats:
         m = patterns.claimed_word_count.search("\n".join(stats))
-        if m:
-            parsed.claimed_word_count = int(m.group("count").replace(",", ""))
+        digits = m.group("count").replace(",", "") if m else ""
+        if digits.isascii() and digits.isdigit() and len(digits) <= 9:
+            parsed.claimed_word_count = int(digits)

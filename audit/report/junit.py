@@ -22,10 +22,9 @@ replaces ``path`` when complete.
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,6 +32,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from audit.gate import quarantines
 from audit.model import Check
+from audit.report.files import atomic_open
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MAX_EVIDENCE = 4000  # characters of evidence JSON per finding in the XML
@@ -70,20 +70,53 @@ def _describe(finding: Mapping[str, Any]) -> str:
     return f"[{finding.get('severity')}] {finding.get('message')}\nevidence: {evidence}"
 
 
+_UNREAD = frozenset({Check.UNREADABLE_INPUT.value, Check.RESOURCE_LIMIT.value})
+
+
+@functools.cache
+def _quarantines(severity: Any, fail_on: str) -> bool:
+    return quarantines(str(severity), fail_on)
+
+
+class _Doc:
+    """What every testcase of one document shares, worked out once per document."""
+
+    __slots__ = ("attrs", "by_check", "doc", "unreadable")
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        self.doc = doc
+        attrs = f"name={_attr(doc.get('doc_id', ''))} classname="
+        self.attrs = (
+            attrs,
+            f' time="0" file={_attr(doc["source"])}' if doc.get("source") else ' time="0"',
+        )
+        self.by_check: dict[str, list[Mapping[str, Any]]] = {}
+        for f in doc.get("findings") or []:
+            self.by_check.setdefault(f.get("check"), []).append(f)
+        self.unreadable = any(c in _UNREAD for c in self.by_check)
+
+
 class _Case:
     """What one (document, check) testcase holds."""
 
-    __slots__ = ("attrs", "failing", "others", "skip_reason")
+    __slots__ = ("doc", "failing", "others", "skip_reason")
 
-    def __init__(self, attrs: str, found: list[Any], fail_on: str) -> None:
-        self.attrs = attrs
-        self.failing = [f for f in found if quarantines(str(f.get("severity")), fail_on)]
-        self.others = [f for f in found if not quarantines(str(f.get("severity")), fail_on)]
+    def __init__(self, doc: _Doc, check: str, fail_on: str, has_index: bool) -> None:
+        self.doc = doc
+        found = doc.by_check.get(check, [])
+        self.failing = [f for f in found if _quarantines(f.get("severity"), fail_on)]
+        self.others = [f for f in found if not _quarantines(f.get("severity"), fail_on)]
         self.skip_reason: str | None = None
+        if not found:
+            if doc.unreadable and check not in _UNREAD:
+                self.skip_reason = "the document could not be read"
+            elif check == Check.INDEX_DUPLICATE.value and not has_index:
+                self.skip_reason = "no corpus index given (--index)"
 
-    def xml(self) -> str:
-        """The testcase element."""
-        attrs = self.attrs
+    def xml(self, classname: str) -> str:
+        """The testcase element; ``classname`` is the quoted ``audit.CHECK`` attribute."""
+        head, tail = self.doc.attrs
+        attrs = head + classname + tail
         if self.skip_reason:
             return f"<testcase {attrs}><skipped message={_attr(self.skip_reason)}/></testcase>"
         if not self.failing and not self.others:
@@ -105,76 +138,31 @@ class _Case:
         return "".join(parts)
 
 
-_UNREAD = frozenset({Check.UNREADABLE_INPUT.value, Check.RESOURCE_LIMIT.value})
-
-
-class _Suites:
-    """The documents as the suites need them, computed once for every check.
-
-    A document with no finding of a check is the same testcase in that suite as in
-    every other but its ``classname``, so each suite looks only at the documents
-    with a finding of its check (and at the unreadable ones); names and file
-    attributes are escaped once (a large run has millions of testcases).
-    """
-
-    def __init__(self, results: Mapping[str, Any]) -> None:
-        run = results.get("run") or {}
-        self.fail_on = str((results.get("gate") or {}).get("fail_on", "error"))
-        self.has_index = bool((run.get("settings") or {}).get("index"))
-        files: dict[Any, str] = {}
-        self.names: list[str] = []
-        self.files: list[str] = []
-        self.found: dict[Any, dict[int, list[Any]]] = {}  # check -> doc -> its findings
-        self.unreadable: list[int] = []
-        for i, doc in enumerate(results.get("documents") or []):
-            self.names.append(_attr(doc.get("doc_id", "")))
-            source = doc.get("source")
-            if source not in files:
-                files[source] = f" file={_attr(source)}" if source else ""
-            self.files.append(files[source])
-            unreadable = False
-            for f in doc.get("findings") or []:
-                self.found.setdefault(f.get("check"), {}).setdefault(i, []).append(f)
-                unreadable = unreadable or f.get("check") in _UNREAD
-            if unreadable:
-                self.unreadable.append(i)
-
-    def cases(self, check: str) -> dict[int, _Case]:
-        """The testcases of ``check`` that are not a plain pass (or a plain skip)."""
-        classname = _attr("audit." + check)
-        found = self.found.get(check, {})
-        out = {i: _Case(self._attrs(i, classname), f, self.fail_on) for i, f in found.items()}
-        if check not in _UNREAD:
-            for i in self.unreadable:
-                if i not in out:
-                    case = out[i] = _Case(self._attrs(i, classname), [], self.fail_on)
-                    case.skip_reason = "the document could not be read"
-        return dict(sorted(out.items()))
-
-    def plain_skip(self, check: str) -> str | None:
-        """Why a document without a finding of ``check`` skips it, or None."""
-        if check == Check.INDEX_DUPLICATE.value and not self.has_index:
-            return "no corpus index given (--index)"
-        return None
-
-    def _attrs(self, i: int, classname: str) -> str:
-        return f'name={self.names[i]} classname={classname} time="0"{self.files[i]}'
+def _cases(results: Mapping[str, Any], docs: list[_Doc], check: str) -> list[_Case | _Doc]:
+    """The testcases of one check; a document with nothing to say (no finding of the
+    check, nothing skipped) stands for its own passing testcase."""
+    run = results.get("run") or {}
+    fail_on = str((results.get("gate") or {}).get("fail_on", "error"))
+    has_index = bool((run.get("settings") or {}).get("index"))
+    index_skip = check == Check.INDEX_DUPLICATE.value and not has_index
+    unread_check = check in _UNREAD
+    return [
+        _Case(doc, check, fail_on, has_index)
+        if check in doc.by_check or index_skip or (doc.unreadable and not unread_check)
+        else doc
+        for doc in docs
+    ]
 
 
 def _write_suite(
-    out: TextIO, number: int, check: str, suites: _Suites, results: Mapping[str, Any]
+    out: TextIO, number: int, check: str, results: Mapping[str, Any], cases: list[_Case | _Doc]
 ) -> None:
     run = results.get("run") or {}
     gate = results.get("gate") or {}
-    special = suites.cases(check)
-    plain_skip = suites.plain_skip(check)
-    n = len(suites.names)
-    failures = sum(1 for c in special.values() if c.failing)
-    skipped = sum(1 for c in special.values() if c.skip_reason)
-    if plain_skip:
-        skipped += n - len(special)
+    failures = sum(1 for c in cases if isinstance(c, _Case) and c.failing)
+    skipped = sum(1 for c in cases if isinstance(c, _Case) and c.skip_reason)
     out.write(
-        f'  <testsuite name={_attr(check)} tests="{n}" failures="{failures}"'
+        f'  <testsuite name={_attr(check)} tests="{len(cases)}" failures="{failures}"'
         f' errors="0" skipped="{skipped}" time="0" id="{number}"'
         f" timestamp={_attr(run.get('started_at') or '')}>\n"
         "    <properties>"
@@ -184,18 +172,12 @@ def _write_suite(
         "</properties>\n"
     )
     classname = _attr("audit." + check)
-    tail = f"><skipped message={_attr(plain_skip)}/></testcase>\n" if plain_skip else "/>\n"
-    lines: list[str] = []
-    for i in range(n):
-        case = special.get(i)
-        if case is not None:
-            lines.append(f"    {case.xml()}\n")
+    for case in cases:
+        if isinstance(case, _Doc):
+            head, tail = case.attrs
+            out.write(f"    <testcase {head}{classname}{tail}/>\n")
         else:
-            lines.append(f"    <testcase {suites._attrs(i, classname)}{tail}")
-        if len(lines) >= 4096:
-            out.write("".join(lines))
-            lines.clear()
-    out.write("".join(lines))
+            out.write(f"    {case.xml(classname)}\n")
     out.write("  </testsuite>\n")
 
 
@@ -215,23 +197,21 @@ def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     checks = check_names(results)
-    n_docs = len(results.get("documents") or [])
-    suites = _Suites(results)
-    failures = sum(sum(1 for c in suites.cases(check).values() if c.failing) for check in checks)
+    docs = [_Doc(doc) for doc in results.get("documents") or []]
+    n_docs = len(docs)
+    failures = sum(
+        sum(1 for c in _cases(results, docs, check) if isinstance(c, _Case) and c.failing)
+        for check in checks
+        if any(check in d.by_check for d in docs)  # only a finding of the check can fail it
+    )
     duration = (results.get("run") or {}).get("duration_s") or 0
-    fd, tmp = tempfile.mkstemp(prefix=".junit-", suffix=".xml", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-            out.write(
-                f'<testsuites name="audit" tests="{n_docs * len(checks)}" failures="{failures}"'
-                f' errors="0" time={_attr(duration)}>\n'
-            )
-            for number, check in enumerate(checks):
-                _write_suite(out, number, check, suites, results)
-            out.write("</testsuites>\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(target) as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        out.write(
+            f'<testsuites name="audit" tests="{n_docs * len(checks)}" failures="{failures}"'
+            f' errors="0" time={_attr(duration)}>\n'
+        )
+        for number, check in enumerate(checks):
+            _write_suite(out, number, check, results, _cases(results, docs, check))
+        out.write("</testsuites>\n")
     return target

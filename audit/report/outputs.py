@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import contextlib
+import gc
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
+from audit.config import ConfigError
 from audit.history import append_history, history_entry
+from audit.ingest.discover import OUTPUT_MARKER
 from audit.model import Corpus
 from audit.progress import take_times, timed
-from audit.report.files import atomic_write_lines, atomic_write_text, dumps, refresh_latest
+from audit.report.files import (
+    atomic_open,
+    atomic_write_lines,
+    atomic_write_text,
+    dumps,
+    dumps_line,
+    refresh_latest,
+)
 from audit.report.html import read_history, write_report
 from audit.report.junit import write_junit
 from audit.report.summary import write_summary
@@ -43,8 +51,39 @@ def write_run(
     quarantined.jsonl are written last, in one pass over the spool, a document at a
     time, with the writers' times in ``run.stages``.
     """
-    run_dir = out / results["run"]["id"]
-    run_dir.mkdir(parents=True, exist_ok=False)
+    run_dir = claim_run_dir(out, results["run"])
+    with paused_gc():
+        _write_files(out, run_dir, results, corpus, extra, spool)
+    refresh_latest(run_dir)
+    append_history(out, history_entry(results))
+    return run_dir
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the writers make many small objects.
+
+    With a large batch in memory every full collection walks millions of live
+    objects; the writers build no cycles (measured: junit.xml for 100,000
+    documents, 14 s of CPU with the collector on, 6 s with it paused).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _write_files(
+    out: Path,
+    run_dir: Path,
+    results: dict[str, Any],
+    corpus: Corpus,
+    extra: Sequence[Callable[[Path], object]],
+    spool: Spool | None = None,
+) -> None:
     if spool is None:
         atomic_write_text(run_dir / "results.json", dumps(results))
         accepted, quarantined = _split(results, corpus)
@@ -74,9 +113,38 @@ def write_run(
         stages = {k: round(v, 3) for k, v in take_times().items()}
         results["run"]["stages"] = {**results["run"].get("stages", {}), **stages}
         write_streaming(run_dir, results, spool.parts(corpus.paragraphs, OUTPUT_COLUMNS))
-    refresh_latest(run_dir)
-    append_history(out, history_entry(results))
-    return run_dir
+
+
+_MARKER_TEXT = "Run folders of audit. A folder holding this file is not read as input.\n"
+
+
+def claim_run_dir(out: Path, run: dict[str, Any]) -> Path:
+    """Create the run folder ``out/<run id>``, never reusing an existing one.
+
+    Two runs started in the same second may draw the same id; the second one then
+    takes a further random suffix, and ``run["id"]`` is updated to the folder's name.
+
+    Raises:
+        ConfigError: ``out`` cannot hold run folders (a file, no permission).
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not (out / OUTPUT_MARKER).exists():
+            atomic_write_text(out / OUTPUT_MARKER, _MARKER_TEXT)
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    base = str(run["id"])
+    for attempt in range(100):
+        run_id = base if attempt == 0 else f"{base}-{secrets.token_hex(2)}"
+        try:
+            (out / run_id).mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ConfigError(f"{out}: cannot create a run folder: {exc.strerror}") from None
+        run["id"] = run_id
+        return out / run_id
+    raise ConfigError(f"{out}: no free run folder name for {base}")
 
 
 def output_record(
@@ -120,82 +188,49 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
     """results.json, accepted.jsonl and quarantined.jsonl in one pass over the documents.
 
     ``parts`` give the documents' spilled values (``text``, ``record``, paragraphs), a
-    run of documents at a time, in the order of ``results["documents"]``.
-    results.json is written one document per line; every file appears whole or not
+    run of documents at a time, in the order of ``results["documents"]``; each
+    document's ``paragraphs`` are put back as it is written. results.json comes out
+    as :func:`audit.report.files.dumps` lays it out; every file appears whole or not
     at all.
     """
-    names = ("results.json", "accepted.jsonl", "quarantined.jsonl")
     docs = results["documents"]
-    with ExitStack() as stack:
-        temps = [stack.enter_context(_AtomicFile(run_dir / name)) for name in names]
-        out, accepted, quarantined = (t.fh for t in temps)
-        total = 0
+    total = 0
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(atomic_open(run_dir / "results.json"))
+        accepted = stack.enter_context(atomic_open(run_dir / "accepted.jsonl"))
+        quarantined = stack.enter_context(atomic_open(run_dir / "quarantined.jsonl"))
 
         def documents() -> Iterator[str]:
             nonlocal total
             for part in parts:
-                for doc, more in zip(
-                    docs[part.start : part.start + part.n_documents], part.rows(), strict=True
-                ):
+                mine = docs[part.start : part.start + part.n_documents]
+                for doc, more in zip(mine, part.rows(), strict=True):
                     if more["doc_id"] != doc["doc_id"]:
                         raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
                     record = output_record(doc, more.get("record"), more.get("text") or "")
                     target = quarantined if doc["verdict"] == "quarantine" else accepted
-                    target.write(_line(record) + "\n")
+                    target.write(dumps_line(record) + "\n")
                     total += 1
-                    yield _line({**doc, "paragraphs": more.get("paragraphs", [])})
+                    yield dumps_line({**doc, "paragraphs": more.get("paragraphs", [])})
 
         _write_results(out, results, documents())
         if total != len(docs):
             raise RuntimeError("the spool and the results hold different documents")
-        for t in temps:
-            t.commit()
 
 
-def _write_results(fh: IO[str], results: dict[str, Any], documents: Iterator[str]) -> None:
-    """The results document with its lists written one item per line (``documents``
-    are given already encoded)."""
-    fh.write("{")
+def _write_results(fh: Any, results: dict[str, Any], documents: Iterator[str]) -> None:
+    """What :func:`audit.report.files.dumps` makes of ``results``, written as it goes
+    (``documents`` come already encoded, one line each)."""
+    fh.write("{\n")
     for n, (key, value) in enumerate(results.items()):
-        fh.write(("," if n else "") + f"\n  {json.dumps(key)}: ")
-        if key == "documents":
-            fh.write("[")
-            for i, line in enumerate(documents):
-                fh.write(("," if i else "") + "\n    " + line)
+        fh.write((",\n" if n else "") + f"  {dumps_line(str(key))}: ")
+        if key == "documents" and value:
+            fh.write("[\n" + "    " + next(documents))
+            for line in documents:
+                fh.write(",\n    " + line)
             fh.write("\n  ]")
-        elif isinstance(value, list):
-            fh.write("[")
-            for i, item in enumerate(value):
-                fh.write(("," if i else "") + "\n    " + _line(item))
-            fh.write("\n  ]")
+        elif isinstance(value, list) and value:
+            fh.write("[\n" + ",\n".join(f"    {dumps_line(v)}" for v in value) + "\n  ]")
         else:
-            text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
-            fh.write(text.replace("\n", "\n  "))
+            fh.write(dumps_line(value))
     fh.write("\n}\n")
-
-
-def _line(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-class _AtomicFile:
-    """A temp file next to ``path``, renamed into place by :meth:`commit`, else removed."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        fd, self.tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        self.done = False
-
-    def commit(self) -> None:
-        self.fh.close()
-        os.replace(self.tmp, self.path)
-        self.done = True
-
-    def __enter__(self) -> _AtomicFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if not self.done:
-            self.fh.close()
-            Path(self.tmp).unlink(missing_ok=True)

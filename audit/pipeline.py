@@ -87,15 +87,15 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         for packed in stages.track(work, "read_parse", lambda p: p.n_documents):
             stages.add_chunk_times(packed.times)
             chunks.append(spool.add(packed))
+        corpus = Corpus.concat(chunks)
+        chunks.clear()  # the joined tables are copies: free the parts
+        corpus.spool = spool
+        prefetch_bundle()  # the report's chart scripts, built while the global stages run
+        stages.start("dedup")
+        signatures = _signatures(corpus, settings)
+        dedup_corpus(corpus, settings.dedup, map_bands=engine.map)  # LSH bands on the engine
     finally:
         engine.close()
-    corpus = Corpus.concat(chunks)
-    chunks.clear()  # the joined tables are copies: free the parts
-    corpus.spool = spool
-    prefetch_bundle()  # the report's chart scripts, built while the global stages run
-    stages.start("dedup")
-    signatures = _signatures(corpus, settings)
-    dedup_corpus(corpus, settings.dedup)
     index = _open_index(settings)
     if index is not None:
         stages.start("index")

@@ -252,3 +252,25 @@ def _slow_square(i: int, delay: float) -> int:
 
 def _divide(i: int, by: int) -> float:
     return by / i
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_lsh_bands_sorted_on_an_engine_give_the_same_buckets(engine: str, cluster: str) -> None:
+    import numpy as np
+
+    from audit.dedup.lsh import BandIndex
+
+    s = Settings().dedup
+    rng = np.random.default_rng(3)
+    sig = rng.integers(0, 4, size=(300, s.num_perm), dtype=np.uint32)  # many shared buckets
+    keys = list(range(1000, 1300))
+    here = BandIndex(keys, sig, s)
+    eng = get_engine(
+        Settings(engine=engine, jobs=2, scheduler=cluster if engine == "dask" else None)
+    )
+    try:
+        there = BandIndex(keys, sig, s, map_bands=eng.map)
+    finally:
+        eng.close()
+    assert all(here.neighbours(k) == there.neighbours(k) for k in keys)
+    assert sum(len(here.neighbours(k)) > 1 for k in keys) > 100

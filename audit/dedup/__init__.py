@@ -14,7 +14,8 @@ See ``docs/dedup.md`` for what is found, how, and the settings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,12 +95,15 @@ def dedup_chunk(chunk: Chunk, settings: DedupSettings) -> None:
     docs["signature"] = pd.Series(list(sig), index=docs.index, dtype=object)
 
 
-def dedup_corpus(corpus: Corpus, settings: DedupSettings) -> DedupOutcome:
+def dedup_corpus(
+    corpus: Corpus, settings: DedupSettings, map_bands: Callable[..., Any] | None = None
+) -> DedupOutcome:
     """The batch-wide step, in place: clusters, copy findings, template paragraphs.
 
     Sets ``corpus.clusters``, appends the copy findings, re-roles template
     paragraphs and drops the :data:`INTERNAL_COLUMNS`. Returns the outcome (its
     ``stats`` say how many candidates were checked and how large clusters are).
+    ``map_bands`` (an engine's ``map``) sorts the LSH bands where the engine runs.
     """
     docs = corpus.documents
     n = len(docs)
@@ -115,7 +119,7 @@ def dedup_corpus(corpus: Corpus, settings: DedupSettings) -> DedupOutcome:
     paragraphs = None  # read a document at a time from the spool when spilled
     if "body_paragraphs" not in docs.columns and spool is not None:
         paragraphs = spool.get("body_paragraphs")
-    outcome = deduplicate(docs, sig, bodies, settings, paragraphs)
+    outcome = deduplicate(docs, sig, bodies, settings, paragraphs, map_bands)
     corpus.clusters.extend(outcome.clusters)
     corpus.findings.extend(outcome.findings)
     if outcome.templates and len(corpus.paragraphs):

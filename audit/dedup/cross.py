@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable, MutableSequence, Sequence
+from collections.abc import Callable, Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,6 +232,7 @@ def deduplicate(
     body_texts: Sequence[str],
     settings: DedupSettings,
     body_paragraphs: Iterable[Any] | None = None,
+    map_bands: Callable[..., Any] | None = None,
 ) -> DedupOutcome:
     """Group the copies in a batch, choose each group's canonical original, explain each copy.
 
@@ -246,6 +247,8 @@ def deduplicate(
         settings: the dedup settings.
         body_paragraphs: the ``body_paragraphs`` column, one value per document in
             order, when it is not in ``docs`` (a streaming run reads it from disk).
+        map_bands: an engine's ``map``, to sort the LSH bands there (see
+            :class:`audit.dedup.lsh.BandIndex`); None sorts them here.
 
     Returns:
         The clusters, one finding per copy, the template paragraphs and counts.
@@ -268,7 +271,7 @@ def deduplicate(
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _deduplicate(docs, signatures, body_texts, settings, body_paragraphs)
+        return _deduplicate(docs, signatures, body_texts, settings, body_paragraphs, map_bands)
     finally:
         if paused:
             gc.enable()
@@ -280,6 +283,7 @@ def _deduplicate(
     body_texts: Sequence[str],
     settings: DedupSettings,
     body_paragraphs: Iterable[Any] | None = None,
+    map_bands: Callable[..., Any] | None = None,
 ) -> DedupOutcome:
     credits = load_credits(settings)
     b = _batch(docs, signatures, body_texts, settings, credits)
@@ -297,7 +301,7 @@ def _deduplicate(
     reps = [g[0] for g in groups.values()]
     group_of_rep = {g[0]: g for g in groups.values()}
     verifier = _Verifier(b, settings)
-    seeds, stats = _star_clusters(b, reps, verifier, settings)
+    seeds, stats = _star_clusters(b, reps, verifier, settings, map_bands)
     outcome = DedupOutcome(templates=template_paragraphs)
     sizes: list[int] = []
     for seed, member_reps in seeds.items():
@@ -326,14 +330,18 @@ def _deduplicate(
 
 
 def _star_clusters(
-    b: _Batch, reps: list[int], verifier: _Verifier, settings: DedupSettings
+    b: _Batch,
+    reps: list[int],
+    verifier: _Verifier,
+    settings: DedupSettings,
+    map_bands: Callable[..., Any] | None = None,
 ) -> tuple[dict[int, list[int]], dict[str, int]]:
     """Clusters of representatives, each verified against its first member (in ``reps`` order).
 
     Returns the members of each cluster by its first member, and counts of the
     candidates the LSH index returned, screened out, verified and rejected.
     """
-    lsh = BandIndex(reps, b.sig[reps] if reps else b.sig[:0], settings)
+    lsh = BandIndex(reps, b.sig[reps] if reps else b.sig[:0], settings, map_bands)
     bands, rows = lsh.b, lsh.r
     stats = {"lsh_bands": bands, "lsh_rows": rows, "candidates": 0, "estimated_out": 0}
     stats |= {"verified": 0, "rejected": 0}

@@ -400,6 +400,7 @@ def validate(
     run_dir: Path | None = None,
     parameters: Mapping[str, Any] | None = None,
     gx_results: list[dict[str, Any]] | None = None,
+    evidence: Sequence[Any] | None = None,
 ) -> tuple[list[ExpectationOutcome], list[Finding]]:
     """Validate the signals table with every suite; one finding per failing document and check.
 
@@ -420,6 +421,9 @@ def validate(
         parameters: values for ``$PARAMETER`` references (see :func:`suite_parameters`).
         gx_results: a list to append GX's result JSON to (one per suite), for a caller
             that writes the run folder later (see :func:`write_gx_validation`).
+        evidence: the documents' evidence by row position, when it is not the
+            ``evidence`` column of ``signals`` (a streaming run keeps it on disk:
+            ``corpus.spool.column("evidence")``); read only for failing documents.
 
     Returns:
         One outcome per expectation (in suite order) and the findings.
@@ -429,7 +433,7 @@ def validate(
             expectation cannot be evaluated (its message names it).
     """
     with _no_gc():
-        return _validate(signals, suites, run_dir, parameters, gx_results)
+        return _validate(signals, suites, run_dir, parameters, gx_results, evidence)
 
 
 def _validate(
@@ -438,6 +442,7 @@ def _validate(
     run_dir: Path | None,
     parameters: Mapping[str, Any] | None,
     gx_results: list[dict[str, Any]] | None,
+    evidence: Sequence[Any] | None = None,
 ) -> tuple[list[ExpectationOutcome], list[Finding]]:
     from great_expectations.core.expectation_suite import ExpectationSuite
 
@@ -498,7 +503,7 @@ def _validate(
                 specs.append(spec)
                 for doc_id in doc_ids:
                     failed.setdefault((doc_id, spec.check), []).append(n)
-    rows = _Rows(signals)
+    rows = _Rows(signals, evidence)
     findings = [
         _finding(doc_id, check, [specs[n] for n in ns], rows)
         for (doc_id, check), ns in failed.items()
@@ -552,12 +557,14 @@ def _unexpected_ids(res: Any) -> list[str]:
 class _Rows:
     """The signals table's columns as lists, looked up by doc_id."""
 
-    def __init__(self, signals: pd.DataFrame) -> None:
+    def __init__(self, signals: pd.DataFrame, evidence: Sequence[Any] | None = None) -> None:
         ids = signals["doc_id"].astype(str).tolist()
         self.positions = {d: i for i, d in enumerate(ids)}
         self.signals = signals
         self._columns: dict[str, list[Any]] = {}
-        self.evidence = signals["evidence"].tolist() if "evidence" in signals.columns else None
+        self.evidence: Sequence[Any] | None = evidence
+        if evidence is None and "evidence" in signals.columns:
+            self.evidence = signals["evidence"].tolist()
 
     def value(self, doc_id: str, column: str) -> Any:
         """One signal of one document, as a plain value ('?' when unknown)."""

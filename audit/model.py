@@ -255,6 +255,9 @@ class Corpus:
     findings: list[Finding] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
     expectations: list[ExpectationOutcome] = field(default_factory=list)
+    # The spilled heavy columns (text, record, meta) by document position, when the
+    # run streams (an audit.spool.Spool): spool.column("text")[i] is row i's text.
+    spool: Any = None
 
     @classmethod
     def concat(cls, chunks: list[Chunk]) -> Corpus:

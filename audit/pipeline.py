@@ -13,8 +13,8 @@ import numpy as np
 
 from audit.config import ConfigError, Settings
 from audit.dedup import check_settings as check_dedup_settings
-from audit.dedup import dedup_chunk, dedup_corpus
-from audit.engine import LocalEngine
+from audit.dedup import dedup_chunk, dedup_corpus, signatures_of
+from audit.engine import get_engine
 from audit.expectations import (
     load_suites,
     resolve_suites,
@@ -28,21 +28,28 @@ from audit.ingest import read_chunks
 from audit.intake import intake_findings
 from audit.model import AuditResult, Chunk, Corpus, Finding
 from audit.parse import parse_records
+from audit.progress import Stages, timed
 from audit.report.charts import prefetch_bundle
 from audit.report.outputs import write_run
 from audit.report.results import build_results
 from audit.signals import compute_signals
 from audit.signals.garble import annotate_chunk as annotate_garble
+from audit.spool import Spool, process_packed
 
 
 def process_chunk(records: list[dict[str, Any]], settings: Settings, today: dt.date) -> Chunk:
     """The per-chunk stages: intake findings, parse, signals, signatures."""
-    findings = intake_findings(records, settings.inputs)
-    chunk = parse_records(records, settings.parse.patterns)
+    with timed("intake"):
+        findings = intake_findings(records, settings.inputs)
+    with timed("parse"):
+        chunk = parse_records(records, settings.parse.patterns)
     chunk.findings.extend(findings)
-    dedup_chunk(chunk, settings.dedup)
-    annotate_garble(chunk, settings.signals)
-    compute_signals(chunk, settings, today)
+    with timed("dedup"):
+        dedup_chunk(chunk, settings.dedup)
+    with timed("garble"):
+        annotate_garble(chunk, settings.signals)
+    with timed("signals"):
+        compute_signals(chunk, settings, today)
     return chunk
 
 
@@ -68,16 +75,32 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     suites = load_suites(resolve_suites(settings.suites))  # a bad suite stops the run first
-    engine = LocalEngine(settings.jobs)
+    stages = Stages.for_settings(settings)
+    spool = Spool.create(settings.out if write else None)
+    engine = get_engine(settings)
     per_chunk = partial(process_chunk, today=started.date())
-    chunks = list(engine.map(per_chunk, read_chunks(settings.paths, settings.inputs), settings))
-    corpus = Corpus.concat(chunks)
-    prefetch_bundle()  # the report's chart scripts, built while the global stages run
-    signatures = _signatures(corpus, settings)
-    dedup_corpus(corpus, settings.dedup)
+    try:
+        work = engine.map(
+            process_packed, read_chunks(settings.paths, settings.inputs), (per_chunk, settings)
+        )
+        chunks = []
+        for packed in stages.track(work, "read_parse", lambda p: p.n_documents):
+            stages.add_chunk_times(packed.times)
+            chunks.append(spool.add(packed))
+        corpus = Corpus.concat(chunks)
+        chunks.clear()  # the joined tables are copies: free the parts
+        corpus.spool = spool
+        prefetch_bundle()  # the report's chart scripts, built while the global stages run
+        stages.start("dedup")
+        signatures = _signatures(corpus, settings)
+        dedup_corpus(corpus, settings.dedup, map_bands=engine.map)  # LSH bands on the engine
+    finally:
+        engine.close()
     index = _open_index(settings)
     if index is not None:
+        stages.start("index")
         corpus.findings.extend(_query_index(index, corpus, signatures, settings))
+    stages.start("expectations")
     gx_results: list[Any] = []
     outcomes, findings = validate(
         corpus.documents,
@@ -85,9 +108,11 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         None,
         suite_parameters(settings.signals.language),
         gx_results=gx_results,
+        evidence=spool.get("evidence"),
     )
     corpus.findings.extend(findings)
     corpus.expectations = outcomes
+    stages.start("gate")
     doc_ids = list(corpus.documents["doc_id"])
     gate = decide(doc_ids, corpus.findings, settings.fail_on)
     run = {
@@ -100,21 +125,24 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         "engine": engine.name,
         "settings": settings.to_dict(),
     }
-    results = build_results(corpus, gate.verdicts, gate.to_dict(), run)
+    stages.start("results")
+    results = build_results(corpus, gate.verdicts, gate.to_dict(), run, paragraphs=False)
+    stages.start("write")
     run["duration_s"] = round(time.perf_counter() - t0, 3)
     if index is not None:
         results["index"] = _admit(index, gate, results, signatures, settings)
+    run["stages"] = stages.to_dict()
     extra = [partial(write_gx_validation, gx_results=gx_results)]
-    run_dir = write_run(Path(settings.out), results, corpus, extra) if write else None
+    run_dir = write_run(Path(settings.out), results, corpus, extra, spool) if write else None
+    stages.stop()
+    spool.close()
+    run["stages"] = {**results["run"]["stages"], **stages.to_dict()}
     return AuditResult(results, str(run_dir) if run_dir else None, gate.exit_code)
 
 
 def _signatures(corpus: Corpus, settings: Settings) -> np.ndarray:
     """The batch's MinHash signatures (one row per document) for the corpus index."""
-    docs = corpus.documents
-    if "signature" not in docs.columns or not len(docs):
-        return np.zeros((len(docs), settings.dedup.num_perm), dtype=np.uint32)
-    return np.stack([np.asarray(v, dtype=np.uint32) for v in docs["signature"]])
+    return signatures_of(corpus, settings.dedup.num_perm)
 
 
 def _open_index(settings: Settings) -> CorpusIndex | None:

@@ -13,8 +13,9 @@ from typing import Any
 
 from tests.conftest import CONTROL_TEXT, ROOT, SEEDS, audit_run
 
-# What may differ between two runs of the same batch: when and how long, and the run's name.
-VOLATILE_RUN_KEYS = ("id", "started_at", "duration_s")
+# What may differ between two runs of the same batch: when and how long (in all and per
+# stage), and the run's name.
+VOLATILE_RUN_KEYS = ("id", "started_at", "duration_s", "stages")
 
 
 def comparable(results: dict[str, Any], *ignore_settings: str) -> dict[str, Any]:

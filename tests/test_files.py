@@ -137,12 +137,17 @@ _RAW_WRITE = re.compile(
     r"""|\bfdopen\(|\bos\.open\("""
 )
 # Not run-folder outputs, and written as they must be: appending to the CI's step
-# summary and to the run history (one locked append per run), and the chart bundle
-# cache under ~/.cache (temp file and rename, a failure only means no cache).
+# summary and to the run history (one locked append per run), the chart bundle
+# cache under ~/.cache (temp file and rename, a failure only means no cache), and
+# the spool's working files in its own temporary folder (appended while the run
+# streams, read back, and deleted with the folder).
 _ALLOWED = {
     ("audit/report/summary.py", 'with open(step, "a", encoding="utf-8") as fh:'),
     ("audit/history.py", "fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)"),
     ("audit/report/charts.py", 'with os.fdopen(fd, "w", encoding="utf-8") as fh:'),
+    ("audit/spool.py", 'self._out = path.open("wb")'),
+    ("audit/spool.py", "self._fd = os.open(self.path, os.O_RDONLY)"),
+    ("audit/spool.py", 'out = (self.folder / f"{name}.mat").open("wb")'),
 }
 
 

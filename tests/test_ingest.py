@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 from pathlib import Path
@@ -143,3 +144,49 @@ def test_chunks_and_limits(tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
     big.write_text("x " * 100)
     assert "exceeds max_doc_bytes" in records(big, max_doc_bytes=50)[0]["read_error"]
+
+
+def test_utf8_tables_are_streamed_with_the_same_lines_as_a_whole_read(tmp_path: Path) -> None:
+    from audit.ingest.readers import stream_lines, streamable_encoding
+
+    rows = [{"id": "a", "text": "line\u2028separator inside"}, {"id": "b", "text": "café"}]
+    body = "\r\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n\n{bad\r\n"
+    plain = tmp_path / "s.jsonl"
+    plain.write_bytes(codecs.BOM_UTF8 + body.encode("utf-8"))
+    gz = tmp_path / "s2.jsonl.gz"
+    gz.write_bytes(gzip.compress(body.encode("utf-8")))
+    assert streamable_encoding(plain) == "utf-8-sig" and streamable_encoding(gz) == "utf-8"
+    assert list(stream_lines(gz, "utf-8")) == body.split("\n")[:-1]
+    got = records(plain)
+    assert [r["doc_id"] for r in got] == ["a", "b", "s.jsonl:4"]
+    assert got[0]["text"] == rows[0]["text"] and got[0]["encoding"] == "utf-8-sig"
+    assert "invalid JSON" in got[2]["read_error"]
+    assert [r["text"] for r in records(gz)][:2] == [r["text"] for r in rows]
+    legacy = tmp_path / "l.jsonl"
+    legacy.write_bytes(body.replace("café", "caf\xe9").encode("latin-1", errors="replace"))
+    assert streamable_encoding(legacy) is None
+    assert [r["doc_id"] for r in records(legacy)] == ["a", "b", "l.jsonl:4"]
+    csv_path = tmp_path / "m.csv"
+    csv_path.write_text('id,text\r\nx,"two\nlines"\r\ny,plain\r\n', encoding="utf-8")
+    streamed = [(r["doc_id"], r["text"], r["line"]) for r in records(csv_path)]
+    assert streamed == [("x", "two\nlines", 2), ("y", "plain", 4)]
+    whole = tmp_path / "w.csv"  # one windows-1252 byte: read whole, the same rows come out
+    whole.write_bytes(csv_path.read_bytes().replace(b"plain", b"plain\xe9"))
+    got = [(r["doc_id"], r["text"], r["line"]) for r in records(whole)]
+    assert got == [("x", "two\nlines", 2), ("y", "plainé", 4)]
+
+
+def test_a_large_jsonl_file_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "big.jsonl"
+    line = json.dumps({"text": "word " * 2000}) + "\n"
+    path.write_text(line * 3000, encoding="utf-8")  # 30 MB
+    tracemalloc.start()
+    try:
+        n = sum(1 for _ in iter_records([str(path)], InputSettings()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert n == 3000
+    assert peak < 3_000_000

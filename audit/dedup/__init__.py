@@ -14,6 +14,9 @@ See ``docs/dedup.md`` for what is found, how, and the settings.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -31,6 +34,7 @@ __all__ = [
     "check_settings",
     "dedup_chunk",
     "dedup_corpus",
+    "signatures_of",
 ]
 
 TEMPLATE_REASON = "source_template"
@@ -91,22 +95,31 @@ def dedup_chunk(chunk: Chunk, settings: DedupSettings) -> None:
     docs["signature"] = pd.Series(list(sig), index=docs.index, dtype=object)
 
 
-def dedup_corpus(corpus: Corpus, settings: DedupSettings) -> DedupOutcome:
+def dedup_corpus(
+    corpus: Corpus, settings: DedupSettings, map_bands: Callable[..., Any] | None = None
+) -> DedupOutcome:
     """The batch-wide step, in place: clusters, copy findings, template paragraphs.
 
     Sets ``corpus.clusters``, appends the copy findings, re-roles template
     paragraphs and drops the :data:`INTERNAL_COLUMNS`. Returns the outcome (its
     ``stats`` say how many candidates were checked and how large clusters are).
+    ``map_bands`` (an engine's ``map``) sorts the LSH bands where the engine runs.
     """
     docs = corpus.documents
     n = len(docs)
-    if "signature" in docs.columns and n:
-        sig = np.stack([np.asarray(v, dtype=np.uint32) for v in docs["signature"]])
+    sig = signatures_of(corpus, settings.num_perm)
+    spool = corpus.spool
+    bodies: Sequence[str]
+    if "body_text" in docs.columns:
         bodies = [b if isinstance(b, str) else "" for b in docs["body_text"]]
+    elif spool is not None and spool.get("body_text") is not None:
+        bodies = spool.texts("body_text")  # read from disk for the documents compared
     else:
-        sig = np.zeros((n, settings.num_perm), dtype=np.uint32)
         bodies = [""] * n
-    outcome = deduplicate(docs, sig, bodies, settings)
+    paragraphs = None  # read a document at a time from the spool when spilled
+    if "body_paragraphs" not in docs.columns and spool is not None:
+        paragraphs = spool.get("body_paragraphs")
+    outcome = deduplicate(docs, sig, bodies, settings, paragraphs, map_bands)
     corpus.clusters.extend(outcome.clusters)
     corpus.findings.extend(outcome.findings)
     if outcome.templates and len(corpus.paragraphs):
@@ -115,5 +128,22 @@ def dedup_corpus(corpus: Corpus, settings: DedupSettings) -> DedupOutcome:
         hit = keys.isin(pd.MultiIndex.from_tuples(outcome.templates)).astype(bool)
         par.loc[hit, "role"] = Role.BOILERPLATE.value
         par.loc[hit, "reason"] = TEMPLATE_REASON
-    corpus.documents = docs.drop(columns=[c for c in INTERNAL_COLUMNS if c in docs.columns])
+    kept = corpus.documents
+    corpus.documents = kept.drop(columns=[c for c in INTERNAL_COLUMNS if c in kept.columns])
     return outcome
+
+
+def signatures_of(corpus: Corpus, num_perm: int) -> np.ndarray:
+    """The batch's MinHash signatures, one row per document (uint32).
+
+    From the ``signature`` column, or from the spool when the run streams; zeros
+    (empty sets) when no document has one.
+    """
+    docs = corpus.documents
+    n = len(docs)
+    if "signature" in docs.columns and n:
+        return np.stack([np.asarray(v, dtype=np.uint32) for v in docs["signature"]])
+    spool = corpus.spool
+    if spool is not None and spool.has_matrix("signature") and n:
+        return np.asarray(spool.matrix("signature"), dtype=np.uint32)
+    return np.zeros((n, num_perm), dtype=np.uint32)

@@ -7,9 +7,10 @@ The steps, over compact per-document data of the whole batch:
 2. Documents with equal normalized bodies form exact groups; one
    representative per group goes on (so 100,000 identical documents cost one
    LSH entry and linear time).
-3. Representatives are indexed in a datasketch ``MinHashLSH`` whose bands and
-   rows come from ``candidate_threshold`` (datasketch's optimizer, weighted for
-   recall).
+3. Representatives are indexed by LSH band keys, with the bands and rows of
+   a datasketch ``MinHashLSH`` for ``candidate_threshold`` (datasketch's
+   optimizer, weighted for recall) and the same buckets, built by sorting the
+   keys (:class:`audit.dedup.lsh.BandIndex`: memory for shared buckets only).
 4. In canonical order (earliest published, then most credited by the batch,
    then longest body), each unclaimed representative queries the index; every
    candidate is checked by its MinHash estimates (Jaccard, and containment
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from collections.abc import Callable, Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +42,7 @@ import pandas as pd
 
 from audit.config import DedupSettings
 from audit.dedup.credits import Credits, _host, load_credits
-from audit.dedup.lsh import build_lsh, neighbours
+from audit.dedup.lsh import BandIndex
 from audit.dedup.minhash import is_empty, sketch
 from audit.dedup.templates import blank, find_templates
 from audit.dedup.verify import Profile, compare, estimate, profile, shared_passages
@@ -77,7 +79,7 @@ class _Batch:
     names: list[set[str]]  # what a credit of this document's origin would name
     credited: list[list[str]]
     sig: np.ndarray
-    texts: list[str]
+    texts: MutableSequence[str]  # a list, or a view that reads spilled texts on access
     digests: np.ndarray
     words: np.ndarray
     shingles: np.ndarray
@@ -103,7 +105,7 @@ def _date(value: Any) -> str:
 def _batch(
     docs: pd.DataFrame,
     signatures: np.ndarray,
-    body_texts: list[str],
+    body_texts: Sequence[str],
     settings: DedupSettings,
     credits: Credits,
 ) -> _Batch:
@@ -115,13 +117,17 @@ def _batch(
             f"body texts, got {sig.shape} and {len(body_texts)}"
         )
     sig = sig.astype(np.uint32, copy=False)
-    texts = [t if isinstance(t, str) else "" for t in body_texts]
+    texts: MutableSequence[str]
+    if isinstance(body_texts, MutableSequence) and not isinstance(body_texts, list):
+        texts = body_texts  # already strings, read from disk when a row is compared
+    else:
+        texts = [t if isinstance(t, str) else "" for t in body_texts]
     if {"body_digest", "body_words", "body_shingles"} <= set(docs.columns):
         digests = docs["body_digest"].to_numpy().astype(np.uint64)
         words = docs["body_words"].to_numpy().astype(np.int64)
         shingles = docs["body_shingles"].to_numpy().astype(np.int64)
     else:
-        sk = sketch(texts, settings)
+        sk = sketch(list(texts), settings)
         digests, words, shingles = sk.digests, sk.words, sk.shingles
     domains, sources = _column(docs, "domain"), _column(docs, "source")
     outlets = [_outlet(d, s) for d, s in zip(domains, sources, strict=True)]
@@ -159,8 +165,10 @@ def _credited_counts(b: _Batch, rows: list[int] | None = None) -> dict[int, int]
     return out
 
 
-def _apply_templates(b: _Batch, docs: pd.DataFrame, settings: DedupSettings) -> list[Any]:
-    found = find_templates(b.ids, b.outlets, _column(docs, "body_paragraphs"), b.texts, settings)
+def _apply_templates(
+    b: _Batch, body_paragraphs: Iterable[Any], settings: DedupSettings
+) -> list[Any]:
+    found = find_templates(b.ids, b.outlets, body_paragraphs, b.texts, settings)
     if found.spans:
         rows = sorted(found.spans)
         new_texts = [blank(b.texts[r], found.spans[r]) for r in rows]
@@ -221,8 +229,10 @@ class _Verifier:
 def deduplicate(
     docs: pd.DataFrame,
     signatures: np.ndarray,
-    body_texts: list[str],
+    body_texts: Sequence[str],
     settings: DedupSettings,
+    body_paragraphs: Iterable[Any] | None = None,
+    map_bands: Callable[..., Any] | None = None,
 ) -> DedupOutcome:
     """Group the copies in a batch, choose each group's canonical original, explain each copy.
 
@@ -235,6 +245,10 @@ def deduplicate(
         signatures: ``len(docs) x num_perm`` MinHash values of the bodies.
         body_texts: the offset-preserving body texts (:func:`audit.dedup.prepare.body_texts`).
         settings: the dedup settings.
+        body_paragraphs: the ``body_paragraphs`` column, one value per document in
+            order, when it is not in ``docs`` (a streaming run reads it from disk).
+        map_bands: an engine's ``map``, to sort the LSH bands there (see
+            :class:`audit.dedup.lsh.BandIndex`); None sorts them here.
 
     Returns:
         The clusters, one finding per copy, the template paragraphs and counts.
@@ -257,7 +271,7 @@ def deduplicate(
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _deduplicate(docs, signatures, body_texts, settings)
+        return _deduplicate(docs, signatures, body_texts, settings, body_paragraphs, map_bands)
     finally:
         if paused:
             gc.enable()
@@ -266,13 +280,16 @@ def deduplicate(
 def _deduplicate(
     docs: pd.DataFrame,
     signatures: np.ndarray,
-    body_texts: list[str],
+    body_texts: Sequence[str],
     settings: DedupSettings,
+    body_paragraphs: Iterable[Any] | None = None,
+    map_bands: Callable[..., Any] | None = None,
 ) -> DedupOutcome:
     credits = load_credits(settings)
     b = _batch(docs, signatures, body_texts, settings, credits)
     n = len(b.ids)
-    template_paragraphs, template_groups = _apply_templates(b, docs, settings)
+    paragraphs = _column(docs, "body_paragraphs") if body_paragraphs is None else body_paragraphs
+    template_paragraphs, template_groups = _apply_templates(b, paragraphs, settings)
     eligible = (b.shingles > 0) & ~np.asarray(is_empty(b.sig), dtype=bool)
     credited = _credited_counts(b)
     order = sorted(range(n), key=lambda r: _priority(b, credited, r))
@@ -284,7 +301,7 @@ def _deduplicate(
     reps = [g[0] for g in groups.values()]
     group_of_rep = {g[0]: g for g in groups.values()}
     verifier = _Verifier(b, settings)
-    seeds, stats = _star_clusters(b, reps, verifier, settings)
+    seeds, stats = _star_clusters(b, reps, verifier, settings, map_bands)
     outcome = DedupOutcome(templates=template_paragraphs)
     sizes: list[int] = []
     for seed, member_reps in seeds.items():
@@ -313,14 +330,18 @@ def _deduplicate(
 
 
 def _star_clusters(
-    b: _Batch, reps: list[int], verifier: _Verifier, settings: DedupSettings
+    b: _Batch,
+    reps: list[int],
+    verifier: _Verifier,
+    settings: DedupSettings,
+    map_bands: Callable[..., Any] | None = None,
 ) -> tuple[dict[int, list[int]], dict[str, int]]:
     """Clusters of representatives, each verified against its first member (in ``reps`` order).
 
     Returns the members of each cluster by its first member, and counts of the
     candidates the LSH index returned, screened out, verified and rejected.
     """
-    lsh = build_lsh(reps, b.sig[reps] if reps else b.sig[:0], settings)
+    lsh = BandIndex(reps, b.sig[reps] if reps else b.sig[:0], settings, map_bands)
     bands, rows = lsh.b, lsh.r
     stats = {"lsh_bands": bands, "lsh_rows": rows, "candidates": 0, "estimated_out": 0}
     stats |= {"verified": 0, "rejected": 0}
@@ -332,7 +353,7 @@ def _star_clusters(
         claimed.add(r)
         members = seeds[r] = [r]
         # documents already in a cluster stay in the index (removing costs more than skipping)
-        found = neighbours(lsh, r) - claimed
+        found = lsh.neighbours(r) - claimed
         if not found:
             continue
         cands = np.asarray(sorted(found), dtype=np.int64)

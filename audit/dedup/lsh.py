@@ -92,3 +92,88 @@ def neighbours(lsh: Any, key: int) -> set[int]:
     for band_key, table in zip(lsh.keys.get(key), lsh.hashtables, strict=True):
         out.update(table.get(band_key))
     return out
+
+
+class BandIndex:
+    """The buckets of ``MinHashLSH`` (same bands, same keys), built by sorting band keys.
+
+    A datasketch index keeps a Python bytes key, a set and a dict entry per band
+    and document: with the in-batch candidate setting (64 bands of 2 rows) that is
+    about 24 KB per document. Here each band's values are sorted with numpy and only
+    the buckets that hold more than one document are kept, as arrays: memory grows
+    with the documents that share a bucket, not with the batch, and the same
+    :meth:`neighbours` come out as :func:`neighbours` gives for the datasketch index.
+    The bands are independent, so ``map_bands`` (an engine's ``map``) may sort them
+    elsewhere, e.g. as Dask tasks.
+
+    Example:
+        >>> s = DedupSettings()
+        >>> sig = np.zeros((3, s.num_perm), dtype=np.uint32)
+        >>> sig[2] = 7
+        >>> sorted(BandIndex([10, 11, 12], sig, s).neighbours(10))
+        [10, 11]
+    """
+
+    def __init__(
+        self,
+        keys: list[int],
+        signatures: np.ndarray,
+        settings: DedupSettings,
+        map_bands: Any = None,
+    ) -> None:
+        self.b, self.r = candidate_params(settings)
+        self.keys = np.asarray(keys, dtype=np.int64)
+        self._row = {int(k): i for i, k in enumerate(keys)}
+        n = len(keys)
+        sig = np.ascontiguousarray(signatures[:, : self.b * self.r], dtype=np.uint32)
+        bands = (sig[:, j * self.r : (j + 1) * self.r] for j in range(self.b))
+        mapper = map_bands or (lambda fn, items, ctx: (fn(x, ctx) for x in items))
+        # per band: rows in shared buckets, grouped by bucket, and the groups' bounds
+        self._members: list[np.ndarray] = []
+        self._bounds: list[np.ndarray] = []
+        rows_of: list[np.ndarray] = []
+        bucket_of: list[np.ndarray] = []
+        for j, (members, bounds) in enumerate(mapper(shared_buckets, bands, None)):
+            self._members.append(members)
+            self._bounds.append(bounds)
+            sizes = np.diff(bounds)
+            rows_of.append(members)
+            bucket_of.append(np.repeat(np.arange(len(sizes), dtype=np.int64), sizes) * self.b + j)
+        rows = np.concatenate(rows_of) if rows_of else np.zeros(0, dtype=np.int64)
+        tags = np.concatenate(bucket_of) if bucket_of else np.zeros(0, dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        self._tags = tags[order]  # bucket * b + band, grouped by row
+        self._starts = np.searchsorted(rows[order], np.arange(n + 1))
+
+    def neighbours(self, key: int) -> set[int]:
+        """The keys sharing a bucket with ``key`` (itself included)."""
+        i = self._row[int(key)]
+        out = {int(key)}
+        a, z = self._starts[i], self._starts[i + 1]
+        for tag in self._tags[a:z].tolist():
+            bucket, band = divmod(tag, self.b)
+            bounds = self._bounds[band]
+            rows = self._members[band][bounds[bucket] : bounds[bucket + 1]]
+            out.update(self.keys[rows].tolist())
+        return out
+
+
+def shared_buckets(band: np.ndarray, _: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``band`` (an ``n x r`` array) whose values other rows share, grouped:
+    ``members[bounds[k]:bounds[k + 1]]`` are the rows of the k-th shared bucket."""
+    n = len(band)
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    packed = np.ascontiguousarray(band).view(
+        np.dtype((np.void, band.dtype.itemsize * band.shape[1]))
+    )
+    _, inverse, counts = np.unique(packed.ravel(), return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    shared = np.flatnonzero(counts[inverse] > 1)
+    if not len(shared):
+        return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    order = np.argsort(inverse[shared], kind="stable")
+    members = shared[order].astype(np.int64)
+    groups = inverse[members]
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    return members, np.r_[starts, len(members)].astype(np.int64)

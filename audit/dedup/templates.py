@@ -11,6 +11,7 @@ is not taken for its template, while a footer it prints under every story is.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -34,8 +35,8 @@ class Templates:
 def find_templates(
     doc_ids: list[str],
     outlets: list[str],
-    body_paragraphs: list[object],
-    body_texts: list[str],
+    body_paragraphs: Iterable[object],
+    body_texts: Sequence[str],
     settings: DedupSettings,
 ) -> Templates:
     """Template paragraphs among the documents' counted body paragraphs.

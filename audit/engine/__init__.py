@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+
+from audit.config import ConfigError, Settings
+
+__all__ = ["Engine", "LocalEngine", "get_engine"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class Engine(Protocol):
+    """What the pipeline needs from an engine."""
+
+    name: str
+
+    def map(self, fn: Callable[[T, Any], R], items: Iterable[T], ctx: Any) -> Iterator[R]:
+        """Apply ``fn(item, ctx)`` to each item, yielding results in input order."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections."""
+        ...
 
 
 class LocalEngine:
@@ -36,3 +54,35 @@ class LocalEngine:
                     yield pending.pop(0).result()
             for fut in pending:
                 yield fut.result()
+
+    def close(self) -> None:
+        """Nothing to release: the pool lives only while ``map`` runs."""
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def get_engine(settings: Settings) -> Engine:
+    """The engine ``settings`` asks for: local processes, or Dask (imported only then).
+
+    Raises:
+        ConfigError: an unknown engine, a scheduler without the dask engine, dask not
+            installed, or a scheduler that cannot be reached.
+
+    Example:
+        >>> from audit.config import Settings
+        >>> get_engine(Settings(jobs=2)).name
+        'local'
+    """
+    if settings.engine == "local":
+        if settings.scheduler:
+            raise ConfigError("--scheduler needs --engine dask")
+        return LocalEngine(settings.jobs)
+    if settings.engine == "dask":
+        from audit.engine.dask import DaskEngine
+
+        return DaskEngine(settings.scheduler or "local", settings.jobs)
+    raise ConfigError(f"engine must be local or dask, not {settings.engine!r}")

@@ -10,6 +10,7 @@ with ``resource_limit`` set, without its text.
 from __future__ import annotations
 
 import bisect
+import codecs
 import csv
 import gzip
 import io
@@ -18,13 +19,13 @@ import re
 import sys
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar, cast
 
 from audit.ingest.columns import ColumnMap
-from audit.ingest.decode import Decoded, decode_bytes
+from audit.ingest.decode import Decoded, _looks_binary, decode_bytes
 from audit.ingest.discover import InputFile
 
 Record = dict[str, Any]
@@ -69,6 +70,52 @@ def open_bytes(path: Path, limit: int | None = None) -> bytes:
     if limit is not None and len(data) > limit:  # never inflated or read past the limit
         raise TooLarge(None, limit)
     return data
+
+
+def open_stream(path: Path) -> IO[bytes]:
+    """Open a file for streaming reads, decompressing gzip."""
+    fh: IO[bytes] = path.open("rb")
+    if path.suffix == ".gz" or fh.read(2) == b"\x1f\x8b":
+        fh.close()
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    fh.seek(0)
+    return fh
+
+
+def streamable_encoding(path: Path) -> str | None:
+    """``utf-8`` (or ``utf-8-sig``) when the whole file is UTF-8 text, which
+    :func:`decode_bytes` would decode as such without stray bytes.
+
+    Checked in one pass over the bytes, without holding the file in memory, so that
+    a large table can then be read a line at a time. None when the file is anything
+    else (empty, unreadable, binary-looking, another encoding): it is read whole.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open_stream(path) as fh:
+            block = fh.read(1 << 16)
+            if not block or block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return None
+            encoding = "utf-8-sig" if block.startswith(codecs.BOM_UTF8) else "utf-8"
+            if encoding == "utf-8" and _looks_binary(block, some_nul=True):
+                return None
+            while block:
+                decoder.decode(block)
+                block = fh.read(1 << 20)
+            decoder.decode(b"", final=True)
+    except (*READ_ERRORS, UnicodeDecodeError):
+        return None
+    return encoding
+
+
+def stream_lines(path: Path, encoding: str) -> Iterator[str]:
+    """The lines of a UTF-8 file as ``text.split("\n")`` gives them (without a last
+    empty one), read a line at a time."""
+    with open_stream(path) as fh:
+        for n, raw in enumerate(fh):
+            if n == 0 and encoding == "utf-8-sig":
+                raw = raw[len(codecs.BOM_UTF8) :]
+            yield raw.decode("utf-8", errors="replace").removesuffix("\n")
 
 
 def format_suffix(path: Path) -> str:
@@ -224,14 +271,19 @@ class JsonLinesReader(TableReader):
     suffixes = (".jsonl", ".ndjson")
 
     def read(self, file: InputFile) -> Iterator[Record]:
-        """Yield one record per non-blank line."""
+        """Yield one record per non-blank line (a line at a time from UTF-8 files)."""
+        encoding = streamable_encoding(file.path)
+        if encoding:
+            lines = stream_lines(file.path, encoding)
+            yield from self._records(file, _json_rows(lines, self.max_doc_bytes), encoding)
+            return
         got = self._decode(file)
         if isinstance(got, dict):
             yield got
             return
         text, decoded = got
         stray = _StrayLines(text, decoded) if decoded.bad_bytes else None
-        rows = _json_rows(text, self.max_doc_bytes)
+        rows = _json_rows(text.split("\n"), self.max_doc_bytes)
         yield from self._records(file, rows, decoded.encoding, stray)
 
 
@@ -294,10 +346,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _json_rows(text: str, max_bytes: int) -> Iterator[Row]:
-    # Only "\n" ends a line: str.splitlines would also split on U+2028 and other
-    # separators that JSON allows inside strings.
-    for n, raw in enumerate(text.split("\n"), start=1):
+def _json_rows(lines: Iterable[str], max_bytes: int) -> Iterator[Row]:
+    # Only "\n" ends a line (the caller splits on it): str.splitlines would also
+    # split on U+2028 and other separators that JSON allows inside strings.
+    for n, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         if len(raw) * 4 > max_bytes and len(raw.encode("utf-8", "surrogatepass")) > max_bytes:
@@ -327,17 +379,28 @@ class CsvReader(TableReader):
     suffixes = (".csv", ".tsv")
 
     def read(self, file: InputFile) -> Iterator[Record]:
-        """Yield one record per row."""
+        """Yield one record per row (a row at a time from UTF-8 files)."""
+        encoding = streamable_encoding(file.path)
+        if encoding:
+            with io.TextIOWrapper(open_stream(file.path), encoding=encoding, newline="") as fh:
+                yield from self._read_text(file, fh, encoding, None)
+            return
         got = self._decode(file)
         if isinstance(got, dict):
             yield got
             return
         text, decoded = got
+        stray = _StrayLines(text, decoded) if decoded.bad_bytes else None
+        yield from self._read_text(file, io.StringIO(text, newline=""), decoded.encoding, stray)
+
+    def _read_text(
+        self, file: InputFile, text: IO[str], encoding: str | None, stray: _StrayLines | None
+    ) -> Iterator[Record]:
         delimiter = "\t" if format_suffix(file.path) == ".tsv" else ","
         csv.field_size_limit(sys.maxsize)
         # strict: a quote left open is an error on its row, not the rest of the file
         # swallowed into one field
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
         try:
             header = next(reader)
         except (StopIteration, csv.Error):
@@ -347,8 +410,7 @@ class CsvReader(TableReader):
         if missing:
             yield error_record(file, missing)
             return
-        stray = _StrayLines(text, decoded) if decoded.bad_bytes else None
-        yield from self._records(file, _csv_rows(reader, header), decoded.encoding, stray)
+        yield from self._records(file, _csv_rows(reader, header), encoding, stray)
 
 
 def _csv_rows(reader: Any, header: list[str]) -> Iterator[Row]:

@@ -144,13 +144,15 @@ def refresh_latest(run_dir: Path) -> Path:
 
     The copy is staged in a private temporary folder and renamed into place, so
     ``latest/`` always holds one whole run, also when two runs finish together
-    (the later rename wins).
+    (the later rename wins). Files are hard-linked where the filesystem allows (the
+    run folder's files are replaced, never changed in place, so a link is as good
+    as a copy and costs nothing on a large run), else copied.
     """
     out = run_dir.parent
     latest = out / "latest"
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".latest.", suffix=".tmp"))
     try:
-        shutil.copytree(run_dir, staging, dirs_exist_ok=True)
+        shutil.copytree(run_dir, staging, dirs_exist_ok=True, copy_function=_link_or_copy)
         for _ in range(20):
             if latest.is_symlink() or latest.is_file():
                 latest.unlink(missing_ok=True)
@@ -167,3 +169,10 @@ def refresh_latest(run_dir: Path) -> Path:
         raise OSError(f"{latest}: could not be replaced")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)

@@ -5,18 +5,32 @@ from __future__ import annotations
 import contextlib
 import gc
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audit.config import ConfigError
 from audit.history import append_history, history_entry
 from audit.ingest.discover import OUTPUT_MARKER
 from audit.model import Corpus
-from audit.report.files import atomic_write_lines, atomic_write_text, dumps, refresh_latest
+from audit.progress import take_times, timed
+from audit.report.files import (
+    atomic_open,
+    atomic_write_lines,
+    atomic_write_text,
+    dumps,
+    dumps_line,
+    refresh_latest,
+)
 from audit.report.html import read_history, write_report
 from audit.report.junit import write_junit
 from audit.report.summary import write_summary
+
+if TYPE_CHECKING:
+    from audit.spool import Spool, SpoolPart
+
+# The spilled columns the run folder's files are written from.
+OUTPUT_COLUMNS = ("text", "record")
 
 
 def write_run(
@@ -24,15 +38,22 @@ def write_run(
     results: dict[str, Any],
     corpus: Corpus,
     extra: Sequence[Callable[[Path], object]] = (),
+    spool: Spool | None = None,
 ) -> Path:
     """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder.
 
     ``extra`` writers (e.g. the GX validation result) get the run folder before
     ``latest/`` is refreshed, so both hold the same files.
+
+    With a ``spool``, the documents in ``results`` carry no paragraphs and ``corpus``
+    holds the compact tables: the other writers get a document's paragraphs from the
+    spool when they ask for them, then results.json, accepted.jsonl and
+    quarantined.jsonl are written last, in one pass over the spool, a document at a
+    time, with the writers' times in ``run.stages``.
     """
     run_dir = claim_run_dir(out, results["run"])
     with paused_gc():
-        _write_files(out, run_dir, results, corpus, extra)
+        _write_files(out, run_dir, results, corpus, extra, spool)
     refresh_latest(run_dir)
     append_history(out, history_entry(results))
     return run_dir
@@ -61,24 +82,37 @@ def _write_files(
     results: dict[str, Any],
     corpus: Corpus,
     extra: Sequence[Callable[[Path], object]],
+    spool: Spool | None = None,
 ) -> None:
-    atomic_write_text(run_dir / "results.json", dumps(results))
-    accepted, quarantined = _split(results, corpus)
-    atomic_write_lines(run_dir / "accepted.jsonl", accepted)
-    atomic_write_lines(run_dir / "quarantined.jsonl", quarantined)
-    write_junit(results, run_dir / "junit.xml")
+    if spool is None:
+        atomic_write_text(run_dir / "results.json", dumps(results))
+        accepted, quarantined = _split(results, corpus)
+        atomic_write_lines(run_dir / "accepted.jsonl", accepted)
+        atomic_write_lines(run_dir / "quarantined.jsonl", quarantined)
+    else:
+        spool.lazy_paragraphs(results["documents"], corpus.paragraphs)
+    take_times()
+    with timed("write.junit"):
+        write_junit(results, run_dir / "junit.xml")
     history = read_history(out)
     gate = results["run"].get("settings", {}).get("gate", {})
-    write_summary(
-        results,
-        run_dir / "summary.md",
-        history=history,
-        max_documents=gate.get("summary_max_documents", 20),
-        baseline_runs=gate.get("history_baseline_runs", 10),
-    )
-    write_report(results, run_dir / "report.html", history)
-    for writer in extra:
-        writer(run_dir)
+    with timed("write.summary"):
+        write_summary(
+            results,
+            run_dir / "summary.md",
+            history=history,
+            max_documents=gate.get("summary_max_documents", 20),
+            baseline_runs=gate.get("history_baseline_runs", 10),
+        )
+    with timed("write.report"):
+        write_report(results, run_dir / "report.html", history)
+    with timed("write.extra"):
+        for writer in extra:
+            writer(run_dir)
+    if spool is not None:
+        stages = {k: round(v, 3) for k, v in take_times().items()}
+        results["run"]["stages"] = {**results["run"].get("stages", {}), **stages}
+        write_streaming(run_dir, results, spool.parts(corpus.paragraphs, OUTPUT_COLUMNS))
 
 
 _MARKER_TEXT = "Run folders of audit. A folder holding this file is not read as input.\n"
@@ -148,3 +182,55 @@ def _split(
                 yield output_record(doc, original, text)
 
     return rows(False), rows(True)
+
+
+def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[SpoolPart]) -> None:
+    """results.json, accepted.jsonl and quarantined.jsonl in one pass over the documents.
+
+    ``parts`` give the documents' spilled values (``text``, ``record``, paragraphs), a
+    run of documents at a time, in the order of ``results["documents"]``; each
+    document's ``paragraphs`` are put back as it is written. results.json comes out
+    as :func:`audit.report.files.dumps` lays it out; every file appears whole or not
+    at all.
+    """
+    docs = results["documents"]
+    total = 0
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(atomic_open(run_dir / "results.json"))
+        accepted = stack.enter_context(atomic_open(run_dir / "accepted.jsonl"))
+        quarantined = stack.enter_context(atomic_open(run_dir / "quarantined.jsonl"))
+
+        def documents() -> Iterator[str]:
+            nonlocal total
+            for part in parts:
+                mine = docs[part.start : part.start + part.n_documents]
+                for doc, more in zip(mine, part.rows(), strict=True):
+                    if more["doc_id"] != doc["doc_id"]:
+                        raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
+                    record = output_record(doc, more.get("record"), more.get("text") or "")
+                    target = quarantined if doc["verdict"] == "quarantine" else accepted
+                    target.write(dumps_line(record) + "\n")
+                    total += 1
+                    yield dumps_line({**doc, "paragraphs": more.get("paragraphs", [])})
+
+        _write_results(out, results, documents())
+        if total != len(docs):
+            raise RuntimeError("the spool and the results hold different documents")
+
+
+def _write_results(fh: Any, results: dict[str, Any], documents: Iterator[str]) -> None:
+    """What :func:`audit.report.files.dumps` makes of ``results``, written as it goes
+    (``documents`` come already encoded, one line each)."""
+    fh.write("{\n")
+    for n, (key, value) in enumerate(results.items()):
+        fh.write((",\n" if n else "") + f"  {dumps_line(str(key))}: ")
+        if key == "documents" and value:
+            fh.write("[\n" + "    " + next(documents))
+            for line in documents:
+                fh.write(",\n    " + line)
+            fh.write("\n  ]")
+        elif isinstance(value, list) and value:
+            fh.write("[\n" + ",\n".join(f"    {dumps_line(v)}" for v in value) + "\n  ]")
+        else:
+            fh.write(dumps_line(value))
+    fh.write("\n}\n")

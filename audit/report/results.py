@@ -24,6 +24,8 @@ NOT_SIGNALS = frozenset(DOCUMENT_COLUMNS) | {
     "published_date",
     "garble_spans",  # kept as the garbled_text finding's evidence
 }
+# Paragraph fields written into each document's `paragraphs`, in this order, when present.
+PARAGRAPH_FIELDS = ("idx", "line", "role", "reason", "repeat_of", "start", "end", "text")
 
 
 def build_results(
@@ -31,23 +33,29 @@ def build_results(
     verdicts: dict[str, str],
     gate: dict[str, Any],
     run: dict[str, Any],
+    paragraphs: bool = True,
 ) -> dict[str, Any]:
-    """The results document: run, gate, documents, clusters, expectations."""
+    """The results document: run, gate, documents, clusters, expectations.
+
+    With ``paragraphs=False`` the documents leave out their ``paragraphs`` (the
+    streaming writer adds them from the spool as it writes results.json).
+    """
     by_doc: dict[str, list[Finding]] = defaultdict(list)
     for f in corpus.findings:
         by_doc[f.doc_id].append(f)
-    paras = _paragraphs_by_doc(corpus.paragraphs)
+    paras = _paragraphs_by_doc(corpus.paragraphs) if paragraphs else {}
     docs = corpus.documents
     columns = list(docs.columns)
     documents = []
     for values in docs.itertuples(index=False, name=None):
         row = dict(zip(columns, values, strict=True))
         doc_id = row["doc_id"]
-        documents.append(
-            _document(
-                row, by_doc.get(doc_id, []), paras.get(doc_id, []), verdicts.get(doc_id, "accept")
-            )
+        doc = _document(
+            row, by_doc.get(doc_id, []), paras.get(doc_id, []), verdicts.get(doc_id, "accept")
         )
+        if not paragraphs:
+            del doc["paragraphs"]
+        documents.append(doc)
     return {
         "schema_version": SCHEMA_VERSION,
         "run": run,
@@ -88,11 +96,7 @@ def _document(
 
 def _paragraphs_by_doc(paragraphs: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    keep = [
-        c
-        for c in ("idx", "line", "role", "reason", "repeat_of", "start", "end", "text")
-        if c in paragraphs.columns
-    ]
+    keep = [c for c in PARAGRAPH_FIELDS if c in paragraphs.columns]
     for values in paragraphs[["doc_id", *keep]].itertuples(index=False, name=None):
         out[values[0]].append({k: _plain(v) for k, v in zip(keep, values[1:], strict=True)})
     return out

@@ -1,0 +1,133 @@
+"""Stage timings for ``run.stages``, and a progress bar per stage on a terminal.
+
+The pipeline marks where each stage starts (``stages.start("dedup")``); the next
+mark, or :meth:`Stages.stop`, ends it. Work done per chunk, possibly in other
+processes, is timed with :func:`timed` and summed over chunks with
+:meth:`Stages.add_chunk_times`; the output writers time themselves the same way
+(``write.report``, ...). Progress goes to stderr, and only when stderr is a
+terminal, progress is on (no ``--quiet``) and stdout is not the JSON results.
+
+Example:
+    >>> stages = Stages(enabled=False)
+    >>> stages.start("gate")
+    >>> stages.stop()
+    >>> list(stages.times)
+    ['gate']
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_times: dict[str, float] = {}
+
+
+@contextmanager
+def timed(name: str) -> Iterator[None]:
+    """Add the time spent in the block to this process's time of ``name``."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        _times[name] = _times.get(name, 0.0) + time.perf_counter() - t0
+
+
+def take_times() -> dict[str, float]:
+    """The times recorded with :func:`timed` in this process since the last call; resets."""
+    out = dict(_times)
+    _times.clear()
+    return out
+
+
+class Stages:
+    """Wall-clock time per stage, shown as it goes when ``enabled``.
+
+    Args:
+        enabled: draw progress (the caller decides: a terminal, not quiet, not JSON).
+        console: where to draw (default: a rich console on stderr).
+    """
+
+    def __init__(self, enabled: bool, console: Any = None) -> None:
+        self.times: dict[str, float] = {}
+        self.chunk_times: dict[str, float] = {}
+        self._current: str | None = None
+        self._t0 = 0.0
+        self._progress: Any = None
+        self._task: Any = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._progress = Progress(
+                SpinnerColumn(finished_text="[green]✓"),
+                TextColumn("{task.description:<14}"),
+                TextColumn("{task.fields[detail]}"),
+                TimeElapsedColumn(),
+                console=console or Console(stderr=True),
+                transient=False,
+            )
+            self._progress.start()
+
+    @classmethod
+    def for_settings(cls, settings: Any) -> Stages:
+        """Progress on only for a terminal, without ``--quiet`` or ``--format json``."""
+        return cls(bool(settings.progress) and settings.format != "json" and sys.stderr.isatty())
+
+    def start(self, name: str, detail: str = "") -> None:
+        """End the current stage (if any) and start ``name``."""
+        self._end()
+        self._current = name
+        self._t0 = time.perf_counter()
+        if self._progress is not None:
+            self._task = self._progress.add_task(name, total=None, detail=detail)
+
+    def track(
+        self, items: Iterable[T], name: str, count: Callable[[T], int], unit: str = "documents"
+    ) -> Iterator[T]:
+        """Start stage ``name`` and pass ``items`` through, counting ``count(item)`` each."""
+        self.start(name)
+        done = 0
+        for item in items:
+            done += count(item)
+            if self._progress is not None:
+                rate = done / max(time.perf_counter() - self._t0, 1e-9)
+                self._progress.update(self._task, detail=f"{done:,} {unit}  {rate:,.0f}/s")
+            yield item
+
+    def add_chunk_times(self, times: dict[str, float]) -> None:
+        """Sum one chunk's per-chunk times (seconds of work, over all workers)."""
+        for key, value in times.items():
+            self.chunk_times[key] = self.chunk_times.get(key, 0.0) + value
+
+    def stop(self) -> None:
+        """End the current stage and stop drawing."""
+        self._end()
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def to_dict(self) -> dict[str, float]:
+        """Seconds per stage for ``run.stages``; per-chunk work as ``chunks.<name>``."""
+        out = {k: round(v, 3) for k, v in self.times.items()}
+        out |= {f"chunks.{k}": round(v, 3) for k, v in self.chunk_times.items()}
+        return out
+
+    def _end(self) -> None:
+        if self._current is None:
+            return
+        elapsed = time.perf_counter() - self._t0
+        self.times[self._current] = self.times.get(self._current, 0.0) + elapsed
+        if self._progress is not None:
+            self._progress.update(self._task, total=1, completed=1)
+        self._current = None

@@ -1,0 +1,76 @@
+"""Stage timings and the progress display."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from audit.config import Settings
+from audit.progress import Stages, take_times, timed
+from tests.conftest import ROOT, SEEDS
+
+
+def test_stages_are_timed_in_order_and_chunk_times_summed() -> None:
+    stages = Stages(enabled=False)
+    items = list(stages.track(iter([2, 3]), "read_parse", lambda n: n))
+    stages.start("gate")
+    time.sleep(0.02)
+    stages.stop()
+    stages.add_chunk_times({"parse": 1.5})
+    stages.add_chunk_times({"parse": 0.5, "pack": 0.25})
+    assert items == [2, 3]
+    assert list(stages.times) == ["read_parse", "gate"]
+    assert stages.times["gate"] >= 0.02
+    assert stages.to_dict()["chunks.parse"] == 2.0
+    assert stages.to_dict()["chunks.pack"] == 0.25
+
+
+def test_timed_blocks_add_up_per_process() -> None:
+    take_times()
+    with timed("x"):
+        time.sleep(0.01)
+    with timed("x"):
+        pass
+    got = take_times()
+    assert set(got) == {"x"} and got["x"] >= 0.01
+    assert take_times() == {}
+
+
+def test_progress_draws_each_stage_on_a_terminal() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=100)
+    stages = Stages(enabled=True, console=console)
+    for _ in stages.track(iter(range(3)), "read_parse", lambda _: 1000):
+        pass
+    stages.start("dedup")
+    stages.stop()
+    out = buffer.getvalue()
+    assert "read_parse" in out and "3,000 documents" in out and "dedup" in out
+
+
+def test_progress_is_off_for_json_quiet_and_pipes() -> None:
+    assert Stages.for_settings(Settings(format="json"))._progress is None
+    assert Stages.for_settings(Settings(progress=False))._progress is None
+    # pytest captures stderr, so it is not a terminal here
+    assert Stages.for_settings(Settings())._progress is None
+
+
+def test_a_run_writes_stage_timings_and_nothing_to_a_piped_stderr(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "audit", "run", str(SEEDS), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert proc.returncode in (0, 1)
+    assert proc.stderr == ""
+    run = json.loads((tmp_path / "latest" / "results.json").read_text())["run"]
+    assert {"read_parse", "gate", "results", "chunks.parse", "write.report"} <= set(run["stages"])
+    assert sum(v for k, v in run["stages"].items() if "." not in k) <= run["duration_s"] + 0.01

@@ -1,0 +1,252 @@
+"""The spool: heavy columns on disk, compact tables in memory, outputs identical."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tracemalloc
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from audit.config import InputSettings, Settings
+from audit.dedup import dedup_corpus
+from audit.gate import decide
+from audit.ingest import read_chunks
+from audit.model import Chunk, Corpus
+from audit.pipeline import process_chunk, run_audit
+from audit.report.results import build_results
+from audit.spool import Spool, SpooledDocument, pack, process_packed
+from tests.conftest import SEEDS
+
+
+def parsed_chunks(paths: list[str], chunk_size: int) -> list[Chunk]:
+    """The per-chunk stages over ``paths``, chunk by chunk, without spilling."""
+    settings = Settings(paths=tuple(paths), inputs=InputSettings(chunk_size=chunk_size))
+    chunks = read_chunks(settings.paths, settings.inputs)
+    return [process_chunk(r, settings, dt.date(2024, 6, 1)) for r in chunks]
+
+
+def odd_batch(folder: Path) -> str:
+    """A JSONL batch with unicode, empty texts and nested records."""
+    rows: list[dict[str, Any]] = [
+        {"id": "u", "title": "Ünïcode", "text": "Café in Zürich\n\nA line — with dashes.\r\n"},
+        {"id": "e", "text": ""},
+        {"id": "n", "text": "Nested record here.", "extra": {"a": [1, 2, {"b": None}]}},
+        {"id": "s", "text": "Emoji 🎉 and\u2028a line separator."},
+        {"id": "w", "text": "Only a few words here, not five hundred.", "word_count": 500},
+    ]
+    path = folder / "odd.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_pack_and_spool_give_back_every_heavy_value(tmp_path: Path) -> None:
+    chunks = parsed_chunks([str(SEEDS), odd_batch(tmp_path)], chunk_size=3)
+    originals = Corpus.concat(chunks)
+    with Spool(tmp_path / "spool") as spool:
+        compact = Corpus.concat([spool.add(pack(c)) for c in chunks])
+        assert "text" not in compact.documents.columns
+        assert "text" not in compact.paragraphs.columns
+        assert len(compact.documents) == spool.n_documents == len(originals.documents)
+        rows = list(spool.documents(compact.paragraphs))
+        for i, (doc, row) in enumerate(
+            zip(originals.documents.to_dict("records"), rows, strict=True)
+        ):
+            assert row["doc_id"] == doc["doc_id"]
+            assert row["text"] == doc["text"] and row["meta"] == doc["meta"]
+            assert row["record"] == doc["record"]
+            assert spool.row(i, compact.paragraphs) == row
+            assert spool.column("text")[i] == doc["text"]
+            want = originals.paragraphs[originals.paragraphs["doc_id"] == doc["doc_id"]]
+            assert [p["text"] for p in row["paragraphs"]] == list(want["text"])
+            assert [p["role"] for p in row["paragraphs"]] == list(want["role"])
+            assert [p["line"] for p in row["paragraphs"]] == list(want["line"])
+    assert not (tmp_path / "spool").exists()
+
+
+def test_paragraphs_that_are_not_slices_or_out_of_order_are_kept(tmp_path: Path) -> None:
+    docs = [{"doc_id": "a", "text": "one\ntwo"}, {"doc_id": "b", "text": "three"}]
+    paras = [
+        {"doc_id": "b", "idx": 0, "text": "three", "role": "body", "start": 0, "end": 5},
+        {"doc_id": "a", "idx": 0, "text": "ONE", "role": "title", "start": 0, "end": 3},
+        {"doc_id": "a", "idx": 1, "text": "two", "role": "body", "start": 4, "end": 7},
+    ]
+    chunk = Chunk.from_records(docs, paras)
+    with Spool(tmp_path / "s") as spool:
+        compact = spool.add(pack(chunk))
+        assert list(compact.paragraphs["doc_id"]) == ["a", "a", "b"]
+        got = {r["doc_id"]: r["paragraphs"] for r in spool.documents(compact.paragraphs)}
+    assert [p["text"] for p in got["a"]] == ["ONE", "two"]
+    assert [p["text"] for p in got["b"]] == ["three"]
+
+
+def test_streamed_results_put_back_every_paragraph(tmp_path: Path) -> None:
+    paths = [str(SEEDS), odd_batch(tmp_path)]
+    full = Corpus.concat(parsed_chunks(paths, chunk_size=2))
+    result = run_audit(
+        Settings(paths=tuple(paths), out=str(tmp_path / "out"), inputs=InputSettings(chunk_size=2))
+    )
+    assert result.run_dir is not None
+    on_disk = json.loads(Path(result.run_dir, "results.json").read_text(encoding="utf-8"))
+    in_memory = json.loads(json.dumps(result.results, default=str))
+    for doc in on_disk["documents"]:
+        want = full.paragraphs[full.paragraphs["doc_id"] == doc["doc_id"]]
+        paragraphs = doc.pop("paragraphs")
+        assert [p["text"] for p in paragraphs] == list(want["text"])
+        assert [(p["idx"], p["line"], p["start"], p["end"]) for p in paragraphs] == list(
+            zip(want["idx"], want["line"], want["start"], want["end"], strict=True)
+        )
+    for doc in in_memory["documents"]:
+        doc.pop("paragraphs", None)
+    assert on_disk["documents"] == in_memory["documents"]
+    assert on_disk["clusters"] == in_memory["clusters"]
+    assert on_disk["expectations"] == in_memory["expectations"]
+    lines = [
+        json.loads(line)
+        for name in ("accepted.jsonl", "quarantined.jsonl")
+        for line in Path(result.run_dir, name).read_text(encoding="utf-8").split("\n")
+        if line
+    ]
+    assert sorted(r["doc_id"] for r in lines) == sorted(full.documents["doc_id"])
+    by_id = {r["doc_id"]: r for r in lines}
+    assert by_id["n"]["record"]["extra"] == {"a": [1, 2, {"b": None}]}
+    assert by_id["u"]["record"]["text"] == "Café in Zürich\n\nA line — with dashes.\r\n"
+    assert not list((tmp_path / "out").glob(".audit-spool-*"))
+    # a failed expectation's finding carries the evidence the spool kept on disk
+    [mismatch] = [f for f in by_id["w"]["findings"] if f["check"] == "word_count_mismatch"]
+    assert mismatch["evidence"]["claimed"] == 500 and mismatch["evidence"]["expectations"]
+
+
+def test_chunk_size_does_not_change_the_results(tmp_path: Path) -> None:
+    paths = (str(SEEDS), odd_batch(tmp_path))
+    outs = []
+    for size in (1, 3, 10_000):
+        settings = Settings(paths=paths, inputs=InputSettings(chunk_size=size))
+        results = run_audit(settings, write=False).results
+        outs.append({k: v for k, v in results.items() if k != "run"})
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_results_documents_load_their_paragraphs_while_the_spool_is_open(
+    tmp_path: Path,
+) -> None:
+    chunks = parsed_chunks([str(SEEDS)], chunk_size=2)
+    spool = Spool(tmp_path / "s")
+    compact = Corpus.concat([spool.add(pack(c)) for c in chunks])
+    compact.spool = spool
+    dedup_corpus(compact, Settings().dedup)
+    gate = decide(list(compact.documents["doc_id"]), compact.findings, "error")
+    results = build_results(compact, gate.verdicts, gate.to_dict(), {}, paragraphs=False)
+    docs = results["documents"]
+    assert "paragraphs" not in docs[0]
+    spool.lazy_paragraphs(docs, compact.paragraphs)
+    assert isinstance(docs[1], SpooledDocument)
+    assert docs[1].get("paragraphs")[0]["text"]
+    assert "paragraphs" in docs[2] and docs[2]["paragraphs"]
+    spool.close()
+    assert docs[3].get("paragraphs") is None and "paragraphs" not in docs[3]
+
+
+def test_memory_grows_only_with_the_compact_data(tmp_path: Path) -> None:
+    text = "\n".join(f"Paragraph {i} of a long document. " * 20 for i in range(30))
+    chunk = Chunk.from_records(
+        [{"doc_id": f"d{i}", "text": text, "record": {"text": text}} for i in range(200)]
+    )
+    packed = pack(chunk)
+    with Spool(tmp_path / "s") as spool:
+        spool.add(packed)  # first add opens the files
+        tracemalloc.start()
+        try:
+            for _ in range(50):  # 10,000 documents of 20 KB: 200 MB of text
+                spool.add(pack(chunk))
+            held, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert spool.bytes > 200_000_000
+    # what stays per document is its offsets, not its text
+    assert held < 10_000 * 100
+
+
+def test_process_packed_reports_per_chunk_times(tmp_path: Path) -> None:
+    records = next(read_chunks([str(SEEDS)], InputSettings()))
+    packed = process_packed(records, (partial(process_chunk, today=dt.date.today()), Settings()))
+    assert packed.n_documents == 4
+    assert {"parse", "signals", "pack"} <= set(packed.times)
+    assert all(v >= 0 for v in packed.times.values())
+
+
+def test_spooled_column_refuses_slices(tmp_path: Path) -> None:
+    with Spool(tmp_path / "s") as spool:
+        spool.add(pack(Chunk.from_records([{"doc_id": "a", "text": "x"}])))
+        col = spool.column("text")
+        assert len(col) == 1 and col[-1] == "x" and list(col) == ["x"]
+        with pytest.raises(TypeError):
+            col[0:1]
+        with pytest.raises(IndexError):
+            col[1]
+        assert pd.isna(spool.row(0)["meta"]) or spool.row(0)["meta"] is None
+
+
+def test_a_compact_chunk_does_not_keep_the_heavy_columns_alive(tmp_path: Path) -> None:
+    def compact_of_big_chunk() -> Chunk:
+        text = "A fairly long paragraph of text that repeats. " * 400  # 18 KB
+        docs = [
+            {"doc_id": f"d{i}", "text": text + str(i), "record": {"text": text + str(i)}}
+            for i in range(300)
+        ]
+        return pack(Chunk.from_records(docs)).chunk
+
+    tracemalloc.start()
+    try:
+        compact = compact_of_big_chunk()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(compact.documents) == 300
+    assert held < 300 * 2_000  # the 5 MB of text is gone; a few hundred bytes per row stay
+
+
+def test_dedup_over_spilled_columns_equals_dedup_in_memory(tmp_path: Path) -> None:
+    from tests.test_engine import write_batch
+
+    batch = write_batch(tmp_path)
+    footer = "Follow our newsroom on every social network for more local stories each day."
+    rows = [
+        {
+            "id": f"t{i}",
+            "url": f"https://templated.example/news/{i}",
+            "text": f"Headline {i}\n\n{body}\n\n{footer}",
+        }
+        for i, body in enumerate(
+            [
+                "The council approved the budget for the new bridge after a long debate.",
+                "Farmers say the late rain saved the harvest in the northern valleys.",
+                "The hospital opened a second wing for children and their families.",
+                "Police closed the harbour road after a truck lost its load of timber.",
+            ]
+        )
+    ]
+    templated = tmp_path / "templated.jsonl"
+    templated.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    settings = Settings(paths=(str(batch), str(templated)), inputs=InputSettings(chunk_size=4))
+    chunks = parsed_chunks(list(settings.paths), chunk_size=4)
+    in_memory = Corpus.concat(
+        [Chunk(c.documents.copy(), c.paragraphs.copy(), list(c.findings)) for c in chunks]
+    )
+    dedup_corpus(in_memory, settings.dedup)
+    with Spool(tmp_path / "s") as spool:
+        streamed = Corpus.concat([spool.add(pack(c)) for c in chunks])
+        streamed.spool = spool
+        assert "body_text" not in streamed.documents.columns
+        assert "signature" not in streamed.documents.columns and spool.has_matrix("signature")
+        dedup_corpus(streamed, settings.dedup)
+    assert [c.to_dict() for c in streamed.clusters] == [c.to_dict() for c in in_memory.clusters]
+    assert {c.kind for c in streamed.clusters} >= {"exact", "near"}
+    assert [f.to_dict() for f in streamed.findings] == [f.to_dict() for f in in_memory.findings]
+    roles = ["doc_id", "idx", "role", "reason"]
+    assert streamed.paragraphs[roles].equals(in_memory.paragraphs[roles])
+    assert "source_template" in set(streamed.paragraphs["reason"])

@@ -39,5 +39,10 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+## make eval: detection quality on the labelled data (dedup pairs/clusters, garble AUC)
+eval: $(STAMP)
+	$(BIN)/python bench/dedup_eval.py
+	$(BIN)/python bench/garble_eval.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,15 +1,18 @@
 """The same inputs and settings give the same results, whatever the worker count, the
-hash seed of the process, or the order in which files were created on disk."""
+engine, the hash seed of the process, or the order in which files were created on disk."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import CONTROL_TEXT, ROOT, SEEDS, audit_run
 
@@ -111,3 +114,40 @@ def test_runs_written_inside_the_audited_folder_are_not_read_back(tmp_path: Path
     second = audit_run(str(folder), out=out)
     assert not any(d.startswith("reports/") for d in second.docs)
     assert comparable(first.results) == comparable(second.results)
+
+
+def test_dask_engine_gives_the_same_results_on_a_hostile_batch(tmp_path: Path) -> None:
+    """The hostile-ish batch on a real two-worker LocalCluster, against one local process."""
+    distributed = pytest.importorskip("distributed")
+    folder = make_batch(tmp_path / "in")
+    cfg = small_chunks(tmp_path)
+    local = audit_run(str(folder), "--config", cfg, "--jobs", "1", out=tmp_path / "out")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        dask = audit_run(
+            str(folder),
+            "--config",
+            cfg,
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+            out=tmp_path / "out",
+        )
+    assert dask.results["run"]["engine"] == "dask"
+    ignore = ("jobs", "engine", "scheduler")
+    local_results, dask_results = (
+        comparable(local.results, *ignore),
+        comparable(dask.results, *ignore),
+    )
+    local_results["run"].pop("engine")
+    dask_results["run"].pop("engine")
+    assert local_results == dask_results
+    for name in ("accepted.jsonl", "quarantined.jsonl"):
+        assert (local.run_dir / name).read_bytes() == (dask.run_dir / name).read_bytes()

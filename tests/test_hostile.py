@@ -167,7 +167,8 @@ def test_documents_over_max_doc_bytes_are_refused_in_every_format(tmp_path: Path
             "bomb.txt.gz": gzip.compress(b"a" * (50 * MB), compresslevel=1),
             "huge.jsonl": json.dumps({"id": "big-line", "text": huge}) + "\n"
             + json.dumps({"id": "small-line", "text": "A small row."}) + "\n",
-            "huge.csv": f'id,text\nbig-cell,"{huge}"\nsmall-cell,A small row.\n',
+            # the cell spans lines and is never held: it is skipped to its closing quote
+            "huge.csv": f'id,text\nbig-cell,"{huge[:MB]}\n{huge}"\nsmall-cell,A small row.\n',
         },
     )  # fmt: skip
     pq.write_table(
@@ -178,7 +179,7 @@ def test_documents_over_max_doc_bytes_are_refused_in_every_format(tmp_path: Path
     del huge
     run = audit_run(str(folder), out=tmp_path / "out", n_inputs=9)
     assert_control_audited(run)
-    for doc_id in ("huge.txt", "bomb.txt.gz", "huge.jsonl:1", "big-cell", "big-cell-pq"):
+    for doc_id in ("huge.txt", "bomb.txt.gz", "huge.jsonl:1", "huge.csv:2", "big-cell-pq"):
         finding = run.finding(doc_id, "resource_limit")
         assert finding["severity"] == "error"
         assert "exceeds max_doc_bytes (20000000)" in finding["message"], doc_id
@@ -334,12 +335,15 @@ def test_csv_embedded_newlines_and_quotes(tmp_path: Path) -> None:
                 "5,After,Still read.\n"
                 '6,Open,"never closed\n7,Lost,swallowed\n'
             ),
+            "inches.csv": (
+                'id,text\ntv,A 55" screen and a 40" one.\nnext,"Quoted ""twice"" here."\n'
+            ),
             "bom.csv": b"\xef\xbb\xbfid,text\nb1,With a byte-order mark.\n",
             "tabs.tsv": "id\ttext\nt1\tA tab\u00a0separated row.\n",
         },
     )
-    # the open quote of row 6 takes row 7 into its field: 9 records, the message says so
-    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=9)
+    # the open quote of row 6 takes row 7 into its field: 11 records, the message says so
+    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=11)
     assert_control_audited(run)
     assert body(run.docs["1"]) == "First line\nsecond line, with a comma\nfourth"
     assert run.docs["1"]["title"] == 'A "quoted" title'
@@ -351,6 +355,8 @@ def test_csv_embedded_newlines_and_quotes(tmp_path: Path) -> None:
     unclosed = run.finding("quotes.csv:10", "unreadable_input")["message"]
     assert "lines 10-11" in unclosed and "unexpected end of data" in unclosed
     assert body(run.docs["b1"]) == "With a byte-order mark."
+    assert body(run.docs["tv"]) == 'A 55" screen and a 40" one.'  # a quote mid-field is text
+    assert body(run.docs["next"]) == 'Quoted "twice" here.'
     assert_read(run, "t1")
 
 
@@ -625,3 +631,49 @@ def test_hostile_html_pages(tmp_path: Path) -> None:
     assert "exceeds max_doc_bytes" in run.finding("bomb.html.gz", "resource_limit")["message"]
     for doc_id in ("nested.html", "scripts.html", "binary.html"):
         assert run.docs[doc_id]["verdict"] == "quarantine", doc_id
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
+def test_table_lines_over_the_limit_are_never_held(tmp_path: Path) -> None:
+    """A 200 MB JSON line and a 200 MB CSV record, gzipped to a few hundred KB: each is
+    skipped to its end (not read into memory) and the next row is read as usual."""
+    folder = batch(tmp_path, {})
+    chunk = b"a" * MB
+    with gzip.open(folder / "bomb.jsonl.gz", "wb", compresslevel=1) as fh:
+        fh.write(b'{"id": "big", "text": "')
+        for _ in range(200):
+            fh.write(chunk)
+        fh.write(b'"}\n{"id": "after-json", "text": "A row after the bomb."}\n')
+    with gzip.open(folder / "bomb.csv.gz", "wb", compresslevel=1) as fh:
+        fh.write(b'id,text\nbig,"')
+        for _ in range(200):
+            fh.write(chunk + b"\n")
+        fh.write(b'"\nafter-csv,A row after the bomb.\n')
+    cfg = config(tmp_path, "[inputs]\nmax_doc_bytes = 5_000_000\n")
+    out = tmp_path / "out"
+    # VmHWM, not ru_maxrss: the latter keeps the high-water mark of the forked parent
+    script = (
+        "import re, runpy, sys\n"
+        f"sys.argv = ['audit', 'run', {str(folder)!r}, '--out', {str(out)!r}, '-q',"
+        f" '--config', {cfg!r}]\n"
+        "try:\n    runpy.run_module('audit', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(re.search(r'VmHWM:\\s+(\\d+)', status).group(1), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    peak_kb = int(proc.stderr.strip().splitlines()[-1])
+    assert peak_kb < 1_000_000, peak_kb  # the 200 MB lines were never held (twice over)
+    run = audit_run(str(folder), "--config", cfg, out=tmp_path / "out2", n_inputs=5)
+    assert_control_audited(run)
+    assert "exceeds max_doc_bytes" in run.finding("bomb.jsonl.gz:1", "resource_limit")["message"]
+    assert "exceeds max_doc_bytes" in run.finding("bomb.csv.gz:2", "resource_limit")["message"]
+    assert_read(run, "after-json")
+    assert_read(run, "after-csv")

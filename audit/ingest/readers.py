@@ -42,11 +42,11 @@ READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
 class TooLarge(Exception):
     """Content longer than ``max_doc_bytes``."""
 
-    def __init__(self, size: int | None, limit: int) -> None:
+    def __init__(self, size: int | None, limit: int, message: str | None = None) -> None:
         self.size = size
         self.limit = limit
         what = f"{size} bytes" if size is not None else f"more than {limit} bytes"
-        super().__init__(f"document of {what} exceeds max_doc_bytes ({limit})")
+        super().__init__(message or f"document of {what} exceeds max_doc_bytes ({limit})")
 
 
 def open_bytes(path: Path, limit: int | None = None) -> bytes:
@@ -108,14 +108,100 @@ def streamable_encoding(path: Path) -> str | None:
     return encoding
 
 
-def stream_lines(path: Path, encoding: str) -> Iterator[str]:
+def stream_lines(path: Path, encoding: str, limit: int | None = None) -> Iterator[str | TooLarge]:
     """The lines of a UTF-8 file as ``text.split("\n")`` gives them (without a last
-    empty one), read a line at a time."""
+    empty one), read a line at a time.
+
+    A line longer than ``limit`` bytes is never held whole: it is skipped to its end
+    and stands as a :class:`TooLarge` in the sequence, so line numbers still count it.
+    """
     with open_stream(path) as fh:
-        for n, raw in enumerate(fh):
+        n = 0
+        while raw := fh.readline() if limit is None else fh.readline(limit + 1):
+            if limit is not None and len(raw) > limit and not raw.endswith(b"\n"):
+                size = len(raw)
+                while raw and not raw.endswith(b"\n"):
+                    raw = fh.readline(1 << 20)
+                    size += len(raw)
+                yield TooLarge(size - raw.endswith(b"\n"), limit)
+                n += 1
+                continue
             if n == 0 and encoding == "utf-8-sig":
                 raw = raw[len(codecs.BOM_UTF8) :]
+            n += 1
             yield raw.decode("utf-8", errors="replace").removesuffix("\n")
+
+
+def _csv_records(
+    text: IO[str], limit: int, delimiter: str
+) -> Iterator[tuple[int, int, str | TooLarge]]:
+    """The records of a CSV text as (first line, last line, text).
+
+    A record ends at a line break outside a quoted field (:func:`_csv_scan` follows
+    the quoting as the csv module does). A record longer than ``limit`` characters is
+    never held: it is read to its end and stands as a :class:`TooLarge`, and the next
+    record is read as usual.
+    """
+    line = 0
+    while True:
+        first = line + 1
+        parts: list[str] = []
+        size = 0
+        state = _FIELD_START
+        seen = False
+        while chunk := text.readline(limit + 1):
+            seen = True
+            whole = len(chunk) <= limit or chunk.endswith(("\n", "\r"))
+            state = _csv_scan(chunk.rstrip("\r\n") if whole else chunk, state, delimiter)
+            size += len(chunk)
+            if size <= limit:
+                parts.append(chunk)
+            else:
+                parts = []
+            if whole:
+                line += 1
+                if state != _QUOTED:
+                    break
+                state = _QUOTED  # a line break inside quotes belongs to the field
+        if not seen:
+            return
+        if size > limit:
+            message = f"record of more than {limit} characters exceeds max_doc_bytes ({limit})"
+            yield first, max(line, first), TooLarge(None, limit, message)
+        else:
+            yield first, max(line, first), "".join(parts)
+
+
+_FIELD_START, _UNQUOTED, _QUOTED, _QUOTE_IN_QUOTED = range(4)
+
+
+def _csv_scan(s: str, state: int, delimiter: str) -> int:
+    """The quoting state after reading ``s`` from ``state`` (the csv module's rules: a
+    quote opens a field only at its start, and ``""`` inside quotes is a quote)."""
+    pos, n = 0, len(s)
+    while pos < n:
+        if state == _QUOTED:  # only a quote matters
+            j = s.find('"', pos)
+            if j < 0:
+                return _QUOTED
+            state, pos = _QUOTE_IN_QUOTED, j + 1
+        elif state == _QUOTE_IN_QUOTED:  # a doubled quote, or the end of the field
+            c = s[pos]
+            state = _QUOTED if c == '"' else _FIELD_START if c == delimiter else _UNQUOTED
+            pos += 1
+        elif state == _FIELD_START:
+            c = s[pos]
+            if c == '"':
+                state = _QUOTED
+            elif c != delimiter:
+                state = _UNQUOTED
+            pos += 1
+        else:  # an unquoted field runs to the next delimiter
+            j = s.find(delimiter, pos)
+            if j < 0:
+                return _UNQUOTED
+            state, pos = _FIELD_START, j + 1
+    return state
 
 
 def format_suffix(path: Path) -> str:
@@ -274,7 +360,7 @@ class JsonLinesReader(TableReader):
         """Yield one record per non-blank line (a line at a time from UTF-8 files)."""
         encoding = streamable_encoding(file.path)
         if encoding:
-            lines = stream_lines(file.path, encoding)
+            lines = stream_lines(file.path, encoding, self.max_doc_bytes)
             yield from self._records(file, _json_rows(lines, self.max_doc_bytes), encoding)
             return
         got = self._decode(file)
@@ -346,10 +432,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _json_rows(lines: Iterable[str], max_bytes: int) -> Iterator[Row]:
+def _json_rows(lines: Iterable[str | TooLarge], max_bytes: int) -> Iterator[Row]:
     # Only "\n" ends a line (the caller splits on it): str.splitlines would also
     # split on U+2028 and other separators that JSON allows inside strings.
     for n, raw in enumerate(lines, start=1):
+        if isinstance(raw, TooLarge):
+            yield n, n, raw
+            continue
         if not raw.strip():
             continue
         if len(raw) * 4 > max_bytes and len(raw.encode("utf-8", "surrogatepass")) > max_bytes:
@@ -398,35 +487,42 @@ class CsvReader(TableReader):
     ) -> Iterator[Record]:
         delimiter = "\t" if format_suffix(file.path) == ".tsv" else ","
         csv.field_size_limit(sys.maxsize)
-        # strict: a quote left open is an error on its row, not the rest of the file
-        # swallowed into one field
-        reader = csv.reader(text, delimiter=delimiter, strict=True)
-        try:
-            header = next(reader)
-        except (StopIteration, csv.Error):
+        records = _csv_records(text, self.max_doc_bytes, delimiter)
+        header = next(records, None)
+        if header is None or not isinstance(header[2], str):
             yield error_record(file, "no header row")
             return
-        missing = self.columns.missing_text(header)
+        try:
+            columns = next(csv.reader([header[2]], delimiter=delimiter, strict=True), [])
+        except csv.Error:
+            columns = []
+        if not columns:
+            yield error_record(file, "no header row")
+            return
+        missing = self.columns.missing_text(columns)
         if missing:
             yield error_record(file, missing)
             return
-        yield from self._records(file, _csv_rows(reader, header), encoding, stray)
+        yield from self._records(file, _csv_rows(records, columns, delimiter), encoding, stray)
 
 
-def _csv_rows(reader: Any, header: list[str]) -> Iterator[Row]:
-    while True:
-        first = reader.line_num + 1
+def _csv_rows(
+    records: Iterator[tuple[int, int, str | TooLarge]], header: list[str], delimiter: str
+) -> Iterator[Row]:
+    for first, last, record in records:
+        if isinstance(record, TooLarge):
+            yield first, last, record
+            continue
         try:
-            row = next(reader)
-        except StopIteration:
-            return
+            # strict: a quote left open is an error on its record (which runs to the end
+            # of the file), not silently swallowed into one field
+            row = next(csv.reader([record], delimiter=delimiter, strict=True), [])
         except csv.Error as exc:
-            span = f" (lines {first}-{reader.line_num})" if reader.line_num > first else ""
-            yield first, reader.line_num, ValueError(f"malformed CSV{span}: {exc}")
+            span = f" (lines {first}-{last})" if last > first else ""
+            yield first, last, ValueError(f"malformed CSV{span}: {exc}")
             continue
         if not any(row):
             continue
-        last = reader.line_num
         if len(row) != len(header):
             yield first, last, ValueError(f"row has {len(row)} fields, header has {len(header)}")
             continue

@@ -64,7 +64,6 @@ class Measure:
     max_rss: int
     exit_code: int
     stages: dict[str, float] = field(default_factory=dict)
-    n_findings: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:

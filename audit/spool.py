@@ -1,16 +1,17 @@
 """Streaming: keep compact per-document data in memory, spill the heavy columns to disk.
 
-After the per-chunk stages, a document's text, original record and metadata dict
-(and its paragraphs' texts) are needed again only to write the outputs, and by a
-global stage only for the few documents it shows evidence of. :func:`pack` splits a
-processed chunk where it was processed (in a worker): the compact tables stay
-tables, each heavy column becomes one encoded blob. :class:`Spool` appends the
-blobs, in input order, to one file per column in a temporary folder, and keeps
-only their offsets (8 bytes per document and column). It reads them back in order
-when the run folder is written, or one document at a time (``pread``, no memory
-map, so the pages read do not stay in the process) for a global stage:
-``spool.column("text")[i]`` is the text of the document in row ``i`` of the
-documents table.
+After the per-chunk stages, a document's text, original record, metadata and
+evidence dicts, body text and body paragraphs (and its paragraphs' texts) are
+needed again only to write the outputs, and by a global stage only for the
+documents it compares or shows evidence of. :func:`pack` splits a processed chunk
+where it was processed (in a worker): the compact tables stay tables, each heavy
+column becomes one encoded blob, the signatures one matrix. :class:`Spool`
+appends them, in input order, to one file per column in a temporary folder, and
+keeps only the values' offsets (8 bytes per document and column). It reads them
+back in order when the run folder is written, or one document at a time
+(``pread``, no memory map, so the pages read do not stay in the process) for a
+global stage: ``spool.column("text")[i]`` is the text of the document in row
+``i`` of the documents table.
 
 Paragraph texts are not stored: a paragraph is ``text[start:end]`` of its document
 (checked when packing; a document whose paragraphs are not keeps them stored).

@@ -31,6 +31,7 @@ import itertools
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -63,7 +64,6 @@ class Measure:
     max_rss: int
     exit_code: int
     stages: dict[str, float] = field(default_factory=dict)
-    n_findings: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -247,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=BENCH / "out", help="corpora and runs")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--no-minhash", action="store_true", help="skip bench_minhash.py")
+    parser.add_argument(
+        "--minhash-args", default="", help="arguments for bench_minhash.py, e.g. '--docs 5000'"
+    )
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     info = machine()
@@ -277,7 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     if minhash.is_file() and not args.no_minhash:
         print("\nMinHash side by side (bench/bench_minhash.py):", flush=True)
         subprocess.run(
-            [sys.executable, str(minhash)], env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False
+            [sys.executable, str(minhash), *shlex.split(args.minhash_args)],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
         )
     if args.json:
         data = {

@@ -110,7 +110,6 @@ class SignalSettings:
     # articles (docs/garble.md); the translation suite gates on it
     garble_threshold: float = 0.5
     garble_max_spans: int = 50  # evidence spans kept per document
-    word_count_tolerance: float = 0.10
     dayfirst: bool = False  # read 05/10/2022 as 5 October rather than May 10
     # metadata keys (lower-case, `_` for spaces) that hold each date, tried in order
     published_keys: tuple[str, ...] = (

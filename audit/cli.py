@@ -93,7 +93,7 @@ def run(
     config: Annotated[
         Path | None,
         typer.Option(
-            help="Settings file (TOML); default audit.toml, and [tool.audit] in pyproject.toml."
+            help="Settings file (TOML); default audit.toml, and \\[tool.audit] in pyproject.toml."
         ),
     ] = None,
     include: Annotated[

@@ -206,7 +206,7 @@ def build_results(
                 "jobs": 2,
                 "engine": "local",
                 "dedup": {"min_jaccard": 0.5, "min_containment": 0.7, "shingle_size": 5},
-                "signals": {"garble_threshold": 0.5, "word_count_tolerance": 0.1},
+                "signals": {"garble_threshold": 0.5, "garble_max_spans": 50},
             },
         },
         "gate": {

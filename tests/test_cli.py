@@ -134,3 +134,9 @@ def test_console_script_one_line_errors_and_fast_help() -> None:
     )
     assert proc.returncode == 0
     assert "great_expectations" not in proc.stderr and "dask" not in proc.stderr
+
+
+def test_help_shows_bracketed_names_literally() -> None:
+    result = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "[tool.audit] in pyproject.toml" in result.output

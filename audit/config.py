@@ -8,6 +8,7 @@ them on the command line.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,14 @@ class ConfigError(ValueError):
 
 
 HTML_FAVOR = ("balanced", "precision", "recall")
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (the default number of jobs)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -213,7 +222,7 @@ class Settings:
     index: str | None = None
     admit: bool = False
     format: str = "text"
-    jobs: int = 1
+    jobs: int = field(default_factory=available_cores)
     engine: str = "local"
     scheduler: str | None = None
     progress: bool = True

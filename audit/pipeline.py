@@ -16,6 +16,7 @@ from audit.dedup import check_settings as check_dedup_settings
 from audit.dedup import dedup_chunk, dedup_corpus, signatures_of
 from audit.engine import get_engine
 from audit.expectations import (
+    check_suites,
     load_suites,
     resolve_suites,
     suite_parameters,
@@ -74,7 +75,9 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     check_settings(settings)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    suites = load_suites(resolve_suites(settings.suites))  # a bad suite stops the run first
+    suite_path = resolve_suites(settings.suites)
+    check_suites(suite_path)  # a bad suite stops the run first
+    suites: list[Any] = []
     stages = Stages.for_settings(settings)
     spool = Spool.create(settings.out if write else None)
     engine = get_engine(settings)
@@ -83,10 +86,14 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         work = engine.map(
             process_packed, read_chunks(settings.paths, settings.inputs), (per_chunk, settings)
         )
-        chunks = []
+        chunks: list[Chunk] = []
         for packed in stages.track(work, "read_parse", lambda p: p.n_documents):
+            if not chunks:  # import GX while the workers process the next chunks
+                suites = load_suites(suite_path)
             stages.add_chunk_times(packed.times)
             chunks.append(spool.add(packed))
+        if not chunks:
+            suites = load_suites(suite_path)
         corpus = Corpus.concat(chunks)
         chunks.clear()  # the joined tables are copies: free the parts
         corpus.spool = spool

@@ -46,7 +46,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path: Path) -> 
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["accepted.jsonl"]
     assert atomic_write_lines(target, iter([{"a": 1}, {"b": 2}])) == 2
-    assert target.read_text() == '{"a": 1}\n{"b": 2}\n'
+    assert target.read_text() == '{"a":1}\n{"b":2}\n'
 
 
 def test_outputs_are_strict_json_on_one_line_each() -> None:
@@ -161,3 +161,20 @@ def test_every_writer_goes_through_the_atomic_helpers() -> None:
             if _RAW_WRITE.search(line) and (rel, line.strip()) not in _ALLOWED:
                 offenders.append(f"{rel}:{n}: {line.strip()}")
     assert not offenders, "write through audit.report.files instead:\n" + "\n".join(offenders)
+
+
+def test_dumps_line_falls_back_to_json_for_what_orjson_refuses() -> None:
+    """A huge integer or a lone surrogate (hostile input) is still written, not a crash."""
+    assert json.loads(dumps_line({"n": 10**30})) == {"n": 10**30}
+    assert dumps_line({"s": "\udc80"}) == '{"s": "\udc80"}'
+    assert json.loads(dumps_line({"n": 10**30, "x": float("nan")})) == {"n": 10**30, "x": None}
+
+
+def test_dumps_line_writes_numpy_floats_as_numbers_and_other_values_as_text() -> None:
+    import datetime as dt
+
+    import numpy as np
+
+    line = dumps_line({"f": np.float64(1.5), "i": np.int64(3), "d": dt.datetime(2024, 1, 2, 3, 4)})
+    assert json.loads(line) == {"f": 1.5, "i": "3", "d": "2024-01-02 03:04:00"}
+    assert json.loads(dumps_line({1: "a", None: "b"})) == {"1": "a", "null": "b"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol, TypeVar
@@ -29,7 +30,7 @@ class Engine(Protocol):
 
 
 class LocalEngine:
-    """Runs chunks in this process (``jobs=1``) or in a pool of worker processes.
+    """Runs chunks in this process (``jobs=1``, or a single chunk) or in a pool of workers.
 
     Results come back in input order whatever order the workers finish in, and at
     most ``2 * jobs`` chunks are in flight, so memory stays bounded while streaming.
@@ -46,9 +47,15 @@ class LocalEngine:
             for item in items:
                 yield fn(item, ctx)
             return
+        it = iter(items)
+        head = list(itertools.islice(it, 2))
+        if len(head) < 2:  # a single chunk: not worth starting a pool
+            for item in head:
+                yield fn(item, ctx)
+            return
         with ProcessPoolExecutor(max_workers=self.jobs) as pool:
             pending: list[Future[R]] = []
-            for item in items:
+            for item in itertools.chain(head, it):
                 pending.append(pool.submit(fn, item, ctx))
                 if len(pending) >= 2 * self.jobs:
                     yield pending.pop(0).result()

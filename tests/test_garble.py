@@ -349,3 +349,25 @@ def test_any_text_scores_without_error(paras: list[str]) -> None:
     assert len(res.paragraph_scores) == len(paras)
     for s in res.spans:
         assert paras[s["paragraph"]][s["start"] : s["end"]] == s["text"]
+
+
+def test_tokenize_gives_the_tokens_of_the_regular_expression() -> None:
+    from audit.signals.garble import TOKEN_RE, tokenize
+
+    texts = [
+        "The U.S. and U.K. said: “don’t”, it's 3.5% (x_y) — ok",
+        "naïve café ² ½ straße ΑΘΗΝΑ  tabs\tand\nnewlines\u00a0nbsp",
+        "",
+        "words only here",
+        "e.g. a.b. 10,000.5 ...!? “quoted” 'single' O'Neil’s",
+    ]
+    for text in texts:
+        assert tokenize(text) == TOKEN_RE.findall(text)
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_tokenize_matches_the_regular_expression_on_any_text(text: str) -> None:
+    from audit.signals.garble import TOKEN_RE, tokenize
+
+    assert tokenize(text) == TOKEN_RE.findall(text)

@@ -295,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         w = max(llr, float(floors.get(reason, 0.0)))
         if reason == "improbable_word_sequence":
             w = 0.0  # the model evidence already counts it
+        if reason == "improbable_substitution":
+            w = 0.0  # narrow by design (docs/garble.md): it explains, it does not decide
         span_weights[reason] = round(w, 3)
         span_stats[reason] = {"garbled": kg, "clean": kc, "llr": round(llr, 3)}
         print(f"  span {reason}: garbled {kg}/{n_g}, clean {kc}/{n_c}, llr {llr:.2f} -> {w:.2f}")

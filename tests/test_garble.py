@@ -70,6 +70,10 @@ def test_seed_002_is_flagged_with_the_damage_as_evidence(
         assert expected in texts, f"{expected!r} not among {texts!r}"
     reasons = {s["reason"] for s in res.spans}
     assert {"reduplication", "broken_sentence_boundary", "unbalanced_quotes"} <= reasons
+    swaps = [s for s in res.spans if s["reason"] == "improbable_substitution"]
+    assert [(s["text"], s["stands_for"]) for s in swaps] == [("arrow", "missile")] * 2
+    contexts = [body[s["paragraph"]][s["start"] - 12 : s["end"] + 9] for s in swaps]
+    assert contexts == [" Hwasong-12 arrow, apparen", "orth Korean arrow launches"]
     quote = next(s for s in res.spans if s["reason"] == "unbalanced_quotes")
     assert body[quote["paragraph"]][quote["start"] : quote["end"]] == quote["text"]
     assert "discrimination “," in body[quote["paragraph"]][quote["start"] - 15 : quote["end"]]

@@ -82,7 +82,7 @@ def test_garbled_spans_are_marked_at_their_offsets(
     sample: dict[str, Any], sample_html: str
 ) -> None:
     data = page_data(sample_html)
-    checked = 0
+    checked = substitutions = 0
     for doc in sample["documents"]:
         for finding in doc["findings"]:
             if finding["check"] != "garbled_text":
@@ -93,7 +93,10 @@ def test_garbled_spans_are_marked_at_their_offsets(
                 marks = detail["marks"][str(span["paragraph"])]
                 mark = next(m for m in marks if m[0] == span["start"])
                 assert mark[2] == "garble"
-                assert mark[3] == span["reason"]
+                assert mark[3].startswith(span["reason"])
+                if span.get("stands_for"):  # the reviewer sees what the word replaced
+                    assert mark[3] == f"{span['reason']} (for “{span['stands_for']}”)"
+                    substitutions += 1
                 assert texts[span["paragraph"]][mark[0] : mark[1]] == span["text"]
                 checked += 1
     assert checked
@@ -387,3 +390,15 @@ def test_lone_surrogates_are_replaced(tmp_path: Path) -> None:
     assert data["rows"][0][0] == "s?.txt"
     assert data["details"]["s?.txt"]["paragraphs"][0][5] == "line ? here"
     assert 'href="#doc=s%3F.txt"' in target.read_text(encoding="utf-8")
+
+
+def test_a_substitution_says_what_the_word_stands_for(tmp_path: Path) -> None:
+    from audit.config import Settings
+    from audit.pipeline import run_audit
+
+    root = Path(__file__).resolve().parent.parent
+    result = run_audit(Settings(paths=(str(root / "seeds"),), out=str(tmp_path)))
+    data = page_data((Path(str(result.run_dir)) / "report.html").read_text(encoding="utf-8"))
+    [doc_id] = [d for d in data["details"] if d.startswith("002")]
+    labels = [m[3] for marks in data["details"][doc_id]["marks"].values() for m in marks]
+    assert labels.count("improbable_substitution (for “missile”)") == 2

@@ -579,6 +579,8 @@ def _evidence_marks(
         if idx is None or idx not in texts:
             return
         label = _str(item.get("reason")) or _str(item.get("source")) or default_label
+        if _str(item.get("stands_for")):  # an improbable substitution: say for what
+            label += f" (for “{_str(item.get('stands_for'))}”)"
         text = texts[idx]
         start, end = _int(item.get("start")), _int(item.get("end"))
         quoted = _str(item.get("text"))

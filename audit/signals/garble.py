@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from audit.signals.substitutions import SubstitutionTable, get_table
+
 if TYPE_CHECKING:
     from audit.config import SignalSettings
     from audit.model import Chunk
@@ -68,6 +70,7 @@ REASONS = (
     "unbalanced_quotes",
     "rare_word_burst",
     "improbable_word_sequence",
+    "improbable_substitution",
 )
 
 
@@ -160,6 +163,11 @@ class Vocabulary:
         value = (wid << CID_BITS) | self._classify(token)
         self._cache[token] = value
         return value
+
+    @property
+    def word_ids(self) -> dict[str, int]:
+        """Lower-cased form -> word identity, for the tokens encoded since the last trim."""
+        return self._wids
 
     def trim_cache(self, limit: int = 500_000) -> None:
         """Forget cached tokens when there are more than ``limit`` (bounds memory)."""
@@ -659,7 +667,7 @@ class GarbleDetector:
         last = {first_para[d] + len(p) - 1 for d, p in enumerate(docs) if p}
         c = self.calibration
         by_para: list[list[dict[str, Any]]] = [[] for _ in texts]
-        for sp in self._spans(texts, enc, logits, last):
+        for sp in self._spans(texts, enc, logits, last, doc_idx):
             by_para[sp["paragraph"]].append(sp)
         results: list[GarbleResult] = []
         for d, paras in enumerate(docs):
@@ -688,9 +696,15 @@ class GarbleDetector:
         return results
 
     def _spans(
-        self, texts: list[str], enc: Encoded, logits: npt.NDArray[np.float64], last: set[int]
+        self,
+        texts: list[str],
+        enc: Encoded,
+        logits: npt.NDArray[np.float64],
+        last: set[int],
+        doc_idx: npt.NDArray[np.int64],
     ) -> list[dict[str, Any]]:
-        """Evidence spans of all paragraphs (``last``: paragraphs that end a document)."""
+        """Evidence spans of all paragraphs (``last``: paragraphs that end a document;
+        ``doc_idx``: the document of each paragraph)."""
         rules = self.rules
         out: list[dict[str, Any]] = []
         redup, broken = self._candidates(enc)
@@ -705,7 +719,40 @@ class GarbleDetector:
             for start, end, reason in found:
                 out.append(_span(i, text, start, end, reason, _sigmoid(w.get(reason, 0.0))))
         out.extend(self._token_spans(texts, enc, logits))
+        out.extend(self._substitution_spans(texts, enc, doc_idx))
         out.sort(key=lambda s: (s["paragraph"], s["start"], s["end"]))
+        return out
+
+    def _substitution_spans(
+        self, texts: list[str], enc: Encoded, doc_idx: npt.NDArray[np.int64]
+    ) -> list[dict[str, Any]]:
+        """Nouns swapped in for the wrong sense of a word the same document uses."""
+        table = get_substitutions()
+        seen = self.vocab.word_ids
+        lemma_of = {
+            wid: lemma for form, lemma in table.forms.items() if (wid := seen.get(form)) is not None
+        }
+        if not lemma_of:
+            return []
+        lower = self.vocab.case_of[enc.ids] == LOWER
+        hits = np.flatnonzero(np.isin(enc.wids, np.fromiter(lemma_of, np.int64)) & lower)
+        by_doc: dict[int, dict[str, set[int]]] = {}
+        for pos in hits.tolist():
+            p = int(enc.para[pos])
+            lemma = lemma_of[int(enc.wids[pos])]
+            by_doc.setdefault(int(doc_idx[p]), {}).setdefault(lemma, set()).add(p)
+        out: list[dict[str, Any]] = []
+        weight = _sigmoid(self.calibration.span_weights.get("improbable_substitution", 0.0))
+        for where in by_doc.values():
+            if len(where) < 2:
+                continue
+            for word, stands_for, via in table.find(set(where)):
+                for p in sorted(where[word]):
+                    for a, b in table.spans(word, texts[p]):
+                        sp = _span(p, texts[p], a, b, "improbable_substitution", weight)
+                        sp["stands_for"] = stands_for
+                        sp["via"] = via
+                        out.append(sp)
         return out
 
     def _candidates(self, enc: Encoded) -> tuple[set[int], set[int]]:
@@ -815,6 +862,11 @@ def _span(p: int, text: str, start: int, end: int, reason: str, score: float) ->
     }
 
 
+def get_substitutions() -> SubstitutionTable:
+    """The improbable-substitution table (see :mod:`audit.signals.substitutions`)."""
+    return get_table()
+
+
 @functools.lru_cache(maxsize=1)
 def get_detector() -> GarbleDetector:
     """The process-wide detector, loaded on first use."""
@@ -918,4 +970,5 @@ def _doc_span(idx: list[Any], line: list[Any], pos: int, span: dict[str, Any]) -
         "text": span["text"],
         "reason": span["reason"],
         "score": span["score"],
+        **{k: span[k] for k in ("stands_for", "via") if k in span},
     }

@@ -54,7 +54,7 @@ class InputSettings:
     include: tuple[str, ...] = ()  # glob patterns a file's relative path must match (any)
     exclude: tuple[str, ...] = ()  # glob patterns that skip a file
     columns: dict[str, str] = field(default_factory=dict)  # our name -> column name
-    chunk_size: int = 10_000
+    chunk_size: int = 5_000
     # A text file, JSON line or table row larger than this (UTF-8 bytes, after gzip)
     # is not read into memory: it becomes a resource_limit finding.
     max_doc_bytes: int = 20_000_000

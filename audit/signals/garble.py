@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from audit.signals.substitutions import SubstitutionTable, get_table
+from audit.signals.substitutions import get_table
 
 if TYPE_CHECKING:
     from audit.config import SignalSettings
@@ -727,7 +727,7 @@ class GarbleDetector:
         self, texts: list[str], enc: Encoded, doc_idx: npt.NDArray[np.int64]
     ) -> list[dict[str, Any]]:
         """Nouns swapped in for the wrong sense of a word the same document uses."""
-        table = get_substitutions()
+        table = get_table()  # see audit.signals.substitutions
         seen = self.vocab.word_ids
         lemma_of = {
             wid: lemma for form, lemma in table.forms.items() if (wid := seen.get(form)) is not None
@@ -862,11 +862,6 @@ def _span(p: int, text: str, start: int, end: int, reason: str, score: float) ->
     }
 
 
-def get_substitutions() -> SubstitutionTable:
-    """The improbable-substitution table (see :mod:`audit.signals.substitutions`)."""
-    return get_table()
-
-
 @functools.lru_cache(maxsize=1)
 def get_detector() -> GarbleDetector:
     """The process-wide detector, loaded on first use."""
@@ -956,7 +951,7 @@ def _int(value: Any) -> int | None:
 
 
 def _column(frame: Any, name: str) -> list[Any]:
-    """A column as a list of Python values (empty if absent)."""
+    """A column as a list of Python values (all None if the column is absent)."""
     return frame[name].tolist() if name in frame.columns else [None] * len(frame)
 
 

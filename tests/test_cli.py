@@ -140,3 +140,43 @@ def test_help_shows_bracketed_names_literally() -> None:
     result = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "[tool.audit] in pyproject.toml" in result.output
+
+
+def _suites_with(tmp_path: Path, change: str) -> Path:
+    """A copy of the shipped suites with one expectation broken as ``change`` says."""
+    folder = tmp_path / "suites"
+    folder.mkdir(parents=True)
+    for src in sorted((ROOT / "expectations").glob("*.json")):
+        data = json.loads(src.read_text(encoding="utf-8"))
+        if src.stem == "content":
+            exp = data["expectations"][0]
+            if change == "type":
+                exp["type"] = "expect_column_values_to_be_bogus"
+            else:
+                del exp["meta"]["remedy"]
+        (folder / src.name).write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+def test_a_suite_error_stops_the_run_with_exit_2_on_every_path(tmp_path: Path) -> None:
+    """Errors found without GX stop the run before reading; an unknown type (only GX can
+    tell) after the first chunk, in-process and with a pool of workers alike."""
+    docs = tmp_path / "in.jsonl"
+    docs.write_text(
+        "".join(json.dumps({"id": f"d{i}", "text": f"Story {i}. " * 30}) + "\n" for i in range(4)),
+        encoding="utf-8",
+    )
+    config = tmp_path / "audit.toml"
+    config.write_text("[inputs]\nchunk_size = 1\n", encoding="utf-8")
+    meta = _suites_with(tmp_path / "a", "meta")
+    code, out = run_cli("run", str(docs), "--suites", str(meta), "--out", str(tmp_path / "o"))
+    assert code == 2 and "has no meta.remedy" in out
+    bogus = _suites_with(tmp_path / "b", "type")
+    for jobs in ("1", "2"):
+        code, out = run_cli(
+            "run", str(docs), "--suites", str(bogus), "--out", str(tmp_path / "o"),
+            "--config", str(config), "--jobs", jobs,
+        )  # fmt: skip
+        assert code == 2, out
+        assert "expect_column_values_to_be_bogus" in out
+        assert "Traceback" not in out

@@ -197,17 +197,21 @@ def _line(exc: BaseException) -> str:
     return text[:300] or type(exc).__name__
 
 
-def check_suites(path: Path) -> None:
+def check_suites(path: Path) -> list[tuple[Path, dict[str, Any]]]:
     """The checks of :func:`load_suites` that need no Great Expectations (fast).
 
     A run calls this first, so that an unreadable suite, a missing ``meta`` or a
     shared suite name stops it at once; GX itself is imported later, while the
     first chunks are being processed.
 
+    Returns:
+        Each suite file with its JSON, in load order.
+
     Raises:
         SuiteError: as :func:`load_suites`, except for what only GX can tell (an
             unknown expectation type, an invalid configuration).
     """
+    checked: list[tuple[Path, dict[str, Any]]] = []
     names: dict[str, Path] = {}
     for file in suite_files(Path(path)):
         data = _read_json(file)
@@ -217,6 +221,8 @@ def check_suites(path: Path) -> None:
                 f"{file}: suite name '{data['name']}' is also used by {names[data['name']]}"
             )
         names[data["name"]] = file
+        checked.append((file, data))
+    return checked
 
 
 def load_suites(path: Path) -> list[ExpectationSuite]:
@@ -238,10 +244,7 @@ def load_suites(path: Path) -> list[ExpectationSuite]:
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     suites: list[ExpectationSuite] = []
-    names: dict[str, Path] = {}
-    for file in suite_files(Path(path)):
-        data = _read_json(file)
-        _check_entries(file, data)
+    for file, data in check_suites(path):
         with _quiet_gx():
             try:
                 suite = ExpectationSuite(**data)
@@ -249,11 +252,6 @@ def load_suites(path: Path) -> list[ExpectationSuite]:
                 raise SuiteError(f"{file}: not a valid suite: {_line(exc)}") from None
             if len(suite.expectations) != len(data["expectations"]):
                 raise _dropped(file, data, suite)
-        if suite.name in names:
-            raise SuiteError(
-                f"{file}: suite name '{suite.name}' is also used by {names[suite.name]}"
-            )
-        names[suite.name] = file
         suites.append(suite)
     return suites
 

@@ -77,7 +77,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     t0 = time.perf_counter()
     suite_path = resolve_suites(settings.suites)
     check_suites(suite_path)  # a bad suite stops the run first
-    suites: list[Any] = []
+    suites: list[Any] | None = None  # loaded (GX imported) once the first chunk is back
     stages = Stages.for_settings(settings)
     spool = Spool.create(settings.out if write else None)
     engine = get_engine(settings)
@@ -88,11 +88,11 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         )
         chunks: list[Chunk] = []
         for packed in stages.track(work, "read_parse", lambda p: p.n_documents):
-            if not chunks:  # import GX while the workers process the next chunks
+            if suites is None:  # import GX while the workers process the next chunks
                 suites = load_suites(suite_path)
             stages.add_chunk_times(packed.times)
             chunks.append(spool.add(packed))
-        if not chunks:
+        if suites is None:  # no input at all
             suites = load_suites(suite_path)
         corpus = Corpus.concat(chunks)
         chunks.clear()  # the joined tables are copies: free the parts

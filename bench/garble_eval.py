@@ -104,6 +104,16 @@ def evaluate() -> dict[str, Any]:
             "flagged": r.score > threshold,
             "spans": [(s["reason"], s["text"]) for s in r.spans],
         }
+    lee = garble_data.load_lee()
+    swaps = [
+        [sp for sp in r.spans if sp["reason"] == "improbable_substitution"]
+        for r in det.score_documents([[p for p in d.split("\n") if p.strip()] for d in lee])
+    ]
+    substitutions = {
+        "clean_news_articles": len(lee),
+        "with_a_span": sum(1 for found in swaps if found),
+        "spans": sum(len(found) for found in swaps),
+    }
     train = garble_data.load_mlqe("train")
     share: dict[str, list[int]] = {}
     for pair, lab in zip(train.pairs, train.labels, strict=True):
@@ -132,6 +142,7 @@ def evaluate() -> dict[str, Any]:
         "fpr_clean_news_oof": training.get("fpr_lee_oof"),
         "fpr_clean_news_oof_background": training.get("fpr_lee_background_oof"),
         "fpr_clean_news_oof_lee_cor": training.get("fpr_lee_cor_oof"),
+        "substitutions_clean_news": substitutions,
         "seeds": seeds,
         "floor": floor,
     }
@@ -182,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"    {t:<5}  {news_s:>16}  {row['dev_clean_pseudo_docs']:>21.2%}  "
                 f"{row['dev_garbled_pseudo_docs']:>23.2%}"
             )
+        sub = ev["substitutions_clean_news"]
+        print(
+            f"improbable_substitution spans on clean news (Lee, weight 0): "
+            f"{sub['with_a_span']} of {sub['clean_news_articles']} articles "
+            f"({sub['with_a_span'] / sub['clean_news_articles']:.1%}), {sub['spans']} spans"
+        )
         print("seeds:")
         for key, v in ev["seeds"].items():
             flag = "FLAGGED" if v["flagged"] else "ok"

@@ -8,13 +8,13 @@ which WordNet files under *missile* in its second sense, "projectile". Such a
 word reads as correct English; what gives it away is that the document also uses
 the word it stands for, in the sense it does not share.
 
-For every common noun ``h`` with more than one sense, this lists the nouns ``w``
-that are synonyms or direct hyponyms of one of ``h``'s *other* senses, and that
-have nothing to do with ``h``'s first (most frequent) sense: not among its
-synonyms, hypernyms, hyponyms or their hyponyms. The detector reports ``w`` as
-an ``improbable_substitution`` when a document uses both ``w`` and ``h`` in
-lower case. Both words must be common (wordfreq Zipf frequency at least
-``--min-zipf``), one word each, letters only.
+For every noun ``h`` with more than one sense, this lists the nouns ``w`` that
+are direct hyponyms (kinds) of one of ``h``'s *other* senses, name a concrete
+thing (``CONCRETE``), and have nothing to do with ``h``'s first (most frequent)
+sense: not among its synonyms, hypernyms, hyponyms or their hyponyms. The
+detector reports ``w`` as an ``improbable_substitution`` when a document uses
+both ``w`` and ``h`` in lower case. Both words must be specific: wordfreq Zipf
+frequency between ``--min-zipf`` and ``--max-zipf``, one word each, letters only.
 
 Needs WordNet 3.0's database files (Debian: ``apt-get install wordnet-base``) and
 wordfreq. The licence of WordNet is in ``audit/data/NOTICE-garble.md``.

@@ -195,20 +195,16 @@ def find_credits(
     own_host = _host(domain)
     found: dict[str, dict[str, Any]] = {}
     first_body = next((ln[0] for ln in lines if ln[2] == _BODY), None)
-    applicable: dict[tuple[bool, bool, bool], tuple[Rule, ...]] = {}
     for idx, lineno, role, text, start in lines:
-        key = (
-            role in _CREDIT_ROLES,
-            idx == first_body,
-            role not in _NOT_LINE_ROLES and len(text) <= credits.line_chars,
-        )
-        rules = applicable.get(key)
-        if rules is None:  # the rules for a paragraph in a credit role, the lead, a short line
-            where = dict(zip(_WHERE, key, strict=True))
-            rules = applicable[key] = tuple(r for r in credits.rules if where[r.where])
-        if not rules or not text or (credits.exclude is not None and credits.exclude.search(text)):
+        if not text or (credits.exclude is not None and credits.exclude.search(text)):
             continue
-        for rule in rules:
+        for rule in credits.rules:
+            if rule.where == "credit" and role not in _CREDIT_ROLES:
+                continue
+            if rule.where == "line" and (role in _NOT_LINE_ROLES or len(text) > credits.line_chars):
+                continue
+            if rule.where == "lead" and idx != first_body:
+                continue
             subject = text[:_LEAD_CHARS] if rule.where == "lead" else text
             for m in rule.matches(subject):
                 if rule.origin:

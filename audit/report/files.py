@@ -116,9 +116,10 @@ _ORJSON_OPTIONS = (
 def dumps_line(data: Any) -> str:
     """One line of strict JSON (no NaN or infinity: they become null; no raw U+2028).
 
-    Encoded by orjson (several times faster than the standard library on a large
-    batch); what orjson refuses (an integer beyond 64 bits, a lone surrogate) falls
-    back to :mod:`json`, so the same values give the same JSON either way.
+    Encoded by orjson (compact, several times faster than the standard library on
+    a large batch); a value orjson refuses (an integer beyond 64 bits, a lone
+    surrogate) sends the line to :mod:`json`, which writes the same content with
+    its own spacing.
 
     Example:
         >>> dumps_line({"a": [1, float("nan")], "b": "x"})

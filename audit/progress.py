@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import resource
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +57,7 @@ class Stages:
     def __init__(self, enabled: bool, console: Any = None) -> None:
         self.times: dict[str, float] = {}
         self.chunk_times: dict[str, float] = {}
+        self.peaks: dict[str, int] = {}
         self._current: str | None = None
         self._t0 = 0.0
         self._progress: Any = None
@@ -123,11 +125,17 @@ class Stages:
         out |= {f"chunks.{k}": round(v, 3) for k, v in self.chunk_times.items()}
         return out
 
+    def peak_mb(self) -> dict[str, int]:
+        """This process's peak RSS (MB) as each stage ended: the stage that raised it shows."""
+        return dict(self.peaks)
+
     def _end(self) -> None:
         if self._current is None:
             return
         elapsed = time.perf_counter() - self._t0
         self.times[self._current] = self.times.get(self._current, 0.0) + elapsed
+        # ru_maxrss is in KB on Linux: the high-water mark so far, never lowered
+        self.peaks[self._current] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         if self._progress is not None:
             self._progress.update(self._task, total=1, completed=1)
         self._current = None

@@ -12,6 +12,8 @@ every output file), and prints:
 - peak memory: of the whole process tree (the driver and its workers, polled
   every 0.2 s with psutil; proportional set size, so that pages a forked worker
   shares with the driver count once) and the peak RSS of the largest process;
+- the driver's peak RSS as each stage ended (``run.stage_peak_mb``), which
+  shows the stage that raised it;
 - the scaling ratio between consecutive sizes: (time ratio) / (size ratio), where
   1.0 is a flat cost per document;
 
@@ -64,6 +66,7 @@ class Measure:
     max_rss: int
     exit_code: int
     stages: dict[str, float] = field(default_factory=dict)
+    peaks: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -186,7 +189,8 @@ def run_once(corpus: Path, out: Path, docs: int, args: argparse.Namespace) -> Me
     timed = sum(v for k, v in stages.items() if "." not in k)
     writers = sum(v for k, v in stages.items() if k.startswith("write."))
     stages["other"] = round(max(seconds - timed - writers, 0.0), 3)
-    return Measure(docs, seconds, peak.tree, peak.single, proc.returncode, stages)
+    peaks = {k: int(v) for k, v in run.get("stage_peak_mb", {}).items()}
+    return Measure(docs, seconds, peak.tree, peak.single, proc.returncode, stages, peaks)
 
 
 def table(measures: list[Measure]) -> str:
@@ -210,6 +214,10 @@ def table(measures: list[Measure]) -> str:
     rows.append(["scaling vs previous size", *ratios])
     for name in stage_names:
         rows.append([f"s {name}", *(f"{m.stages.get(name, 0.0):,.2f}" for m in measures)])
+    peak_names = list(dict.fromkeys(k for m in measures for k in m.peaks))
+    for name in peak_names:
+        cells = (f"{m.peaks[name]:,} MB" if name in m.peaks else "" for m in measures)
+        rows.append([f"driver peak RSS after {name}", *cells])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)

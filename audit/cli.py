@@ -144,12 +144,23 @@ def run(
 
     result = _guard(lambda: run_audit(settings))
     if settings.format == "json":
-        from audit.report.files import dumps_line
-
-        sys.stdout.write(dumps_line(result.results) + "\n")
+        _print_json(result)
     else:
         _print_text(result.results, result.run_dir)
     raise typer.Exit(result.exit_code)
+
+
+def _print_json(result: Any) -> None:
+    """The results document: the run folder's results.json (paragraphs and all) as written."""
+    path = Path(result.run_dir) / "results.json" if result.run_dir else None
+    if path is not None and path.is_file():
+        with path.open(encoding="utf-8") as fh:
+            for block in iter(lambda: fh.read(1 << 20), ""):
+                sys.stdout.write(block)
+        return
+    from audit.report.files import dumps_line
+
+    sys.stdout.write(dumps_line(result.results) + "\n")
 
 
 def _pair(text: str) -> tuple[str, str]:

@@ -31,9 +31,10 @@ def history_entry(results: Mapping[str, Any]) -> dict[str, Any]:
     run = results.get("run") or {}
     gate = results.get("gate") or {}
     documents = results.get("documents") or []
-    verdicts = Counter(str(d.get("verdict")) for d in documents)
+    verdicts: Counter[str] = Counter()
     checks: Counter[str] = Counter()
-    for doc in documents:
+    for doc in documents:  # one pass: a large run's documents are decoded as they are read
+        verdicts[str(doc.get("verdict"))] += 1
         checks.update({str(f.get("check")) for f in doc.get("findings") or []})
     return {
         "run_id": run.get("id"),

@@ -8,9 +8,12 @@ never delete rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+from audit.report.files import dumps_line, loads_line
 
 if TYPE_CHECKING:  # pandas is imported where tables are built, keeping `audit --help` fast
     import pandas as pd
@@ -110,20 +113,45 @@ PARAGRAPH_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Finding:
     """One thing wrong with one document, with the evidence a reviewer needs.
 
+    The evidence is kept as the line of JSON it becomes in results.json: a large
+    run holds a finding or more per document, and as dicts, lists and strings the
+    evidence would take several times the room. :attr:`evidence` decodes a fresh
+    copy (JSON values: a tuple comes back a list, NaN comes back None).
+
     Example:
-        >>> Finding("a.txt", "boilerplate", Severity.WARNING, "2 chrome lines", {"lines": [1, 2]})
-        Finding(doc_id='a.txt', check='boilerplate', ...)
+        >>> f = Finding("a.txt", "boilerplate", Severity.WARNING, "2 lines", {"lines": [1, 2]})
+        >>> f.evidence, f.evidence_json
+        ({'lines': [1, 2]}, '{"lines":[1,2]}')
     """
 
     doc_id: str
     check: str
     severity: Severity
     message: str
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence_json: str
+
+    def __init__(
+        self,
+        doc_id: str,
+        check: str,
+        severity: Severity,
+        message: str,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> None:
+        object.__setattr__(self, "doc_id", doc_id)
+        object.__setattr__(self, "check", check)
+        object.__setattr__(self, "severity", severity)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "evidence_json", dumps_line(dict(evidence or {})))
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """The evidence, decoded (a new dict at every call)."""
+        return dict(loads_line(self.evidence_json))
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as it appears in results.json."""
@@ -133,6 +161,11 @@ class Finding:
             "message": self.message,
             "evidence": self.evidence,
         }
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as one line of JSON, the evidence as kept (not decoded)."""
+        head = dumps_line({"check": self.check, "severity": self.severity.value})
+        return f'{head[:-1]},"message":{dumps_line(self.message)},"evidence":{self.evidence_json}}}'
 
 
 @dataclass(slots=True)

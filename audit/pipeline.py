@@ -82,10 +82,10 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     spool = Spool.create(settings.out if write else None)
     engine = get_engine(settings)
     per_chunk = partial(process_chunk, today=started.date())
+    work = engine.map(
+        process_packed, read_chunks(settings.paths, settings.inputs), (per_chunk, settings)
+    )
     try:
-        work = engine.map(
-            process_packed, read_chunks(settings.paths, settings.inputs), (per_chunk, settings)
-        )
         chunks: list[Chunk] = []
         for packed in stages.track(work, "read_parse", lambda p: p.n_documents):
             if suites is None:  # import GX while the workers process the next chunks
@@ -102,6 +102,8 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         signatures = _signatures(corpus, settings)
         dedup_corpus(corpus, settings.dedup, map_bands=engine.map)  # LSH bands on the engine
     finally:
+        # a run stopped early shuts the worker pool down here, not when the generator is collected
+        getattr(work, "close", lambda: None)()
         engine.close()
     index = _open_index(settings)
     if index is not None:
@@ -134,16 +136,19 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     }
     stages.start("results")
     results = build_results(corpus, gate.verdicts, gate.to_dict(), run, paragraphs=False)
+    corpus.findings.clear()  # each document's line in the results holds its findings now
     stages.start("write")
     run["duration_s"] = round(time.perf_counter() - t0, 3)
     if index is not None:
         results["index"] = _admit(index, gate, results, signatures, settings)
     run["stages"] = stages.to_dict()
+    run["stage_peak_mb"] = stages.peak_mb()
     extra = [partial(write_gx_validation, gx_results=gx_results)]
     run_dir = write_run(Path(settings.out), results, corpus, extra, spool) if write else None
     stages.stop()
     spool.close()
     run["stages"] = {**results["run"]["stages"], **stages.to_dict()}
+    run["stage_peak_mb"] = stages.peak_mb()
     return AuditResult(results, str(run_dir) if run_dir else None, gate.exit_code)
 
 
@@ -191,7 +196,8 @@ def _admit(
     """Admit the accepted documents after a passing gate (only with --admit)."""
     summary: dict[str, Any] = {"location": index.location, "admitted": None}
     if settings.admit:
-        docs = results["documents"]
+        fields = ("doc_id", "source", "published", "word_count")  # what admitting reads
+        docs = [{k: d.get(k) for k in fields} for d in results["documents"]]
         keep = [i for i, d in enumerate(docs) if d["word_count"] > 0]
         try:
             done = admit_batch(index, gate, [docs[i] for i in keep], signatures[keep])

@@ -45,6 +45,7 @@ import pandas as pd
 
 from audit.model import Chunk
 from audit.progress import take_times, timed
+from audit.report.documents import EncodedDocuments
 from audit.report.results import PARAGRAPH_FIELDS, _plain
 
 # Columns of the documents table spilled to disk; the rest stays in memory. The
@@ -310,14 +311,22 @@ class Spool:
             part = None if paragraphs is None else paragraphs.iloc[offsets[a] : offsets[b]]
             yield SpoolPart(a, b - a, blobs, counts, part)
 
-    def lazy_paragraphs(self, documents: list[dict[str, Any]], paragraphs: pd.DataFrame) -> None:
+    def lazy_paragraphs(
+        self,
+        documents: MutableSequence[dict[str, Any]] | EncodedDocuments,
+        paragraphs: pd.DataFrame,
+    ) -> None:
         """Let each results document (in input order) load its ``paragraphs`` when asked.
 
-        The documents become :class:`SpooledDocument` in place: ``doc.get("paragraphs")``
-        or ``doc["paragraphs"]`` reads them from the spool while it is open, so a writer
+        The documents become :class:`SpooledDocument` (in place in a list, as they are
+        read from :class:`EncodedDocuments`): ``doc.get("paragraphs")`` or
+        ``doc["paragraphs"]`` reads them from the spool while it is open, so a writer
         that shows a few documents in full (the HTML report) gets their text without
         the run holding every document's paragraphs.
         """
+        if isinstance(documents, EncodedDocuments):
+            documents.wrap(lambda doc, i: SpooledDocument(doc, self, paragraphs, i))
+            return
         for i, doc in enumerate(documents):
             documents[i] = SpooledDocument(doc, self, paragraphs, i)
 

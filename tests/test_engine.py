@@ -21,7 +21,7 @@ from tests.conftest import ROOT, SEEDS
 distributed = pytest.importorskip("distributed")
 
 # What may differ between two runs of the same batch on different engines.
-VOLATILE_RUN_KEYS = ("id", "started_at", "duration_s", "engine", "stages")
+VOLATILE_RUN_KEYS = ("id", "started_at", "duration_s", "engine", "stages", "stage_peak_mb")
 VOLATILE_SETTINGS = ("engine", "scheduler", "jobs", "out")
 
 WORDS = [

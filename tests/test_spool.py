@@ -18,6 +18,7 @@ from audit.gate import decide
 from audit.ingest import read_chunks
 from audit.model import Chunk, Corpus
 from audit.pipeline import process_chunk, run_audit
+from audit.report.files import dumps
 from audit.report.results import build_results
 from audit.spool import Spool, SpooledDocument, pack, process_packed
 from tests.conftest import SEEDS
@@ -92,7 +93,7 @@ def test_streamed_results_put_back_every_paragraph(tmp_path: Path) -> None:
     )
     assert result.run_dir is not None
     on_disk = json.loads(Path(result.run_dir, "results.json").read_text(encoding="utf-8"))
-    in_memory = json.loads(json.dumps(result.results, default=str))
+    in_memory = json.loads(dumps(result.results))
     for doc in on_disk["documents"]:
         want = full.paragraphs[full.paragraphs["doc_id"] == doc["doc_id"]]
         paragraphs = doc.pop("paragraphs")

@@ -13,7 +13,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -103,7 +103,11 @@ def dumps(data: Any) -> str:
 
 
 def _dumps_value(value: Any) -> str:
-    if isinstance(value, list) and value:
+    from audit.report.documents import EncodedDocuments
+
+    if isinstance(value, EncodedDocuments) and len(value):  # already one line each
+        return "[\n" + ",\n".join(f"    {value.line(i)}" for i in range(len(value))) + "\n  ]"
+    if isinstance(value, list | EncodedDocuments) and value:
         return "[\n" + ",\n".join(f"    {dumps_line(v)}" for v in value) + "\n  ]"
     return dumps_line(value)
 
@@ -129,15 +133,33 @@ def dumps_line(data: Any) -> str:
         text = orjson.dumps(data, default=_encode_other, option=_ORJSON_OPTIONS).decode()
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         try:
-            text = json.dumps(data, ensure_ascii=False, default=str, allow_nan=False)
+            text = json.dumps(data, ensure_ascii=False, default=_encode_other, allow_nan=False)
         except ValueError:  # NaN or infinity somewhere: not JSON, written as null
-            text = json.dumps(json_safe(data), ensure_ascii=False, default=str)
+            text = json.dumps(json_safe(data), ensure_ascii=False, default=_encode_other)
     return _escape_breaks(text)
 
 
+def loads_line(text: str) -> Any:
+    """The value of one line of JSON written by :func:`dumps_line`.
+
+    Example:
+        >>> loads_line('{"a":[1,null]}')
+        {'a': [1, None]}
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # a lone surrogate, written by the json fallback
+        return json.loads(text)
+
+
 def _encode_other(value: Any) -> Any:
-    """What a value orjson does not know becomes: a float subclass a float, else its str."""
-    return float(value) if isinstance(value, float) else str(value)
+    """What a value orjson does not know becomes: a float subclass a float, a sequence
+    (the encoded results documents) a list, else its str."""
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return list(value)
+    return str(value)
 
 
 def _escape_breaks(text: str) -> str:

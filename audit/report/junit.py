@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 from xml.sax.saxutils import escape, quoteattr
@@ -79,21 +79,31 @@ def _quarantines(severity: Any, fail_on: str) -> bool:
 
 
 class _Doc:
-    """What every testcase of one document shares, worked out once per document."""
+    """What every testcase of one document shares, worked out once per document.
 
-    __slots__ = ("attrs", "by_check", "doc", "unreadable")
+    Findings are kept as (severity, position) and read again from the document when
+    their testcase is written: a large run's documents are decoded one at a time.
+    """
 
-    def __init__(self, doc: Mapping[str, Any]) -> None:
-        self.doc = doc
+    __slots__ = ("attrs", "by_check", "position", "source", "unreadable")
+
+    def __init__(self, doc: Mapping[str, Any], source: Sequence[Any], position: int) -> None:
+        self.source = source
+        self.position = position
         attrs = f"name={_attr(doc.get('doc_id', ''))} classname="
         self.attrs = (
             attrs,
             f' time="0" file={_attr(doc["source"])}' if doc.get("source") else ' time="0"',
         )
-        self.by_check: dict[str, list[Mapping[str, Any]]] = {}
-        for f in doc.get("findings") or []:
-            self.by_check.setdefault(f.get("check"), []).append(f)
+        self.by_check: dict[str, list[tuple[Any, int]]] = {}
+        for n, f in enumerate(doc.get("findings") or []):
+            self.by_check.setdefault(f.get("check"), []).append((f.get("severity"), n))
         self.unreadable = any(c in _UNREAD for c in self.by_check)
+
+    def findings(self, picked: list[tuple[Any, int]]) -> list[Mapping[str, Any]]:
+        """The findings at the ``picked`` positions, read from the document."""
+        found = self.source[self.position].get("findings") or []
+        return [found[n] for _, n in picked]
 
 
 class _Case:
@@ -104,8 +114,8 @@ class _Case:
     def __init__(self, doc: _Doc, check: str, fail_on: str, has_index: bool) -> None:
         self.doc = doc
         found = doc.by_check.get(check, [])
-        self.failing = [f for f in found if _quarantines(f.get("severity"), fail_on)]
-        self.others = [f for f in found if not _quarantines(f.get("severity"), fail_on)]
+        self.failing = [f for f in found if _quarantines(f[0], fail_on)]
+        self.others = [f for f in found if not _quarantines(f[0], fail_on)]
         self.skip_reason: str | None = None
         if not found:
             if doc.unreadable and check not in _UNREAD:
@@ -122,17 +132,19 @@ class _Case:
         if not self.failing and not self.others:
             return f"<testcase {attrs}/>"
         parts = [f"<testcase {attrs}>"]
-        if self.failing:
-            message = str(self.failing[0].get("message"))
-            if len(self.failing) > 1:
-                message += f" (+{len(self.failing) - 1} more)"
-            body = "\n\n".join(_describe(f) for f in self.failing)
+        failing = self.doc.findings(self.failing)
+        others = self.doc.findings(self.others)
+        if failing:
+            message = str(failing[0].get("message"))
+            if len(failing) > 1:
+                message += f" (+{len(failing) - 1} more)"
+            body = "\n\n".join(_describe(f) for f in failing)
             parts.append(
-                f"<failure message={_attr(message)} type={_attr(self.failing[0].get('severity'))}>"
+                f"<failure message={_attr(message)} type={_attr(failing[0].get('severity'))}>"
                 f"{_text(body)}</failure>"
             )
-        if self.others:
-            text = "\n\n".join(_describe(f) for f in self.others)
+        if others:
+            text = "\n\n".join(_describe(f) for f in others)
             parts.append(f"<system-out>{_text(text)}</system-out>")
         parts.append("</testcase>")
         return "".join(parts)
@@ -197,7 +209,8 @@ def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     checks = check_names(results)
-    docs = [_Doc(doc) for doc in results.get("documents") or []]
+    source = results.get("documents") or []
+    docs = [_Doc(doc, source, i) for i, doc in enumerate(source)]
     n_docs = len(docs)
     failures = sum(
         sum(1 for c in _cases(results, docs, check) if isinstance(c, _Case) and c.failing)

@@ -14,6 +14,7 @@ from audit.history import append_history, history_entry
 from audit.ingest.discover import OUTPUT_MARKER
 from audit.model import Corpus
 from audit.progress import take_times, timed
+from audit.report.documents import EncodedDocuments, with_key
 from audit.report.files import (
     atomic_open,
     atomic_write_lines,
@@ -194,6 +195,7 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
     at all.
     """
     docs = results["documents"]
+    encoded = isinstance(docs, EncodedDocuments)
     total = 0
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(atomic_open(run_dir / "results.json"))
@@ -203,15 +205,22 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
         def documents() -> Iterator[str]:
             nonlocal total
             for part in parts:
-                mine = docs[part.start : part.start + part.n_documents]
-                for doc, more in zip(mine, part.rows(), strict=True):
+                for k, more in enumerate(part.rows()):
+                    i = part.start + k
+                    if i >= len(docs):
+                        raise RuntimeError("the spool and the results hold different documents")
+                    doc = docs.decoded(i) if encoded else dict(docs[i])
                     if more["doc_id"] != doc["doc_id"]:
                         raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
                     record = output_record(doc, more.get("record"), more.get("text") or "")
                     target = quarantined if doc["verdict"] == "quarantine" else accepted
                     target.write(dumps_line(record) + "\n")
                     total += 1
-                    yield dumps_line({**doc, "paragraphs": more.get("paragraphs", [])})
+                    paragraphs = more.get("paragraphs", [])
+                    if encoded:  # the document's line as kept, with its paragraphs added
+                        yield with_key(docs.line(i), "paragraphs", paragraphs)
+                    else:
+                        yield dumps_line({**doc, "paragraphs": paragraphs})
 
         _write_results(out, results, documents())
         if total != len(docs):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 
 from audit.model import DOCUMENT_COLUMNS, SCHEMA_VERSION, Corpus, Finding
+from audit.report.documents import EncodedDocuments, with_raw_key
+from audit.report.files import dumps_line
 
 # Signal columns that the contract requires in every document's `signals`.
 REQUIRED_SIGNALS: dict[str, Any] = {
@@ -38,7 +41,9 @@ def build_results(
     """The results document: run, gate, documents, clusters, expectations.
 
     With ``paragraphs=False`` the documents leave out their ``paragraphs`` (the
-    streaming writer adds them from the spool as it writes results.json).
+    streaming writer adds them from the spool as it writes results.json) and are kept
+    as their JSON lines (:class:`audit.report.documents.EncodedDocuments`), a fraction
+    of their size as dicts.
     """
     by_doc: dict[str, list[Finding]] = defaultdict(list)
     for f in corpus.findings:
@@ -46,21 +51,31 @@ def build_results(
     paras = _paragraphs_by_doc(corpus.paragraphs) if paragraphs else {}
     docs = corpus.documents
     columns = list(docs.columns)
-    documents = []
-    for values in docs.itertuples(index=False, name=None):
-        row = dict(zip(columns, values, strict=True))
-        doc_id = row["doc_id"]
-        doc = _document(
-            row, by_doc.get(doc_id, []), paras.get(doc_id, []), verdicts.get(doc_id, "accept")
-        )
-        if not paragraphs:
+
+    def documents() -> Iterator[dict[str, Any]]:
+        for values in docs.itertuples(index=False, name=None):
+            row = dict(zip(columns, values, strict=True))
+            doc_id = row["doc_id"]
+            doc = _document(
+                row, by_doc.get(doc_id, []), paras.get(doc_id, []), verdicts.get(doc_id, "accept")
+            )
+            if paragraphs:
+                doc["findings"] = [f.to_dict() for f in doc["findings"]]
+            yield doc
+
+    def lines() -> Iterator[str]:
+        """Each document as its line, the findings' evidence spliced in as kept."""
+        for doc in documents():
+            found = doc.pop("findings")
             del doc["paragraphs"]
-        documents.append(doc)
+            listed = "[" + ",".join(f.to_json() for f in found) + "]"
+            yield with_raw_key(dumps_line(doc), "findings", listed)
+
     return {
         "schema_version": SCHEMA_VERSION,
         "run": run,
         "gate": gate,
-        "documents": documents,
+        "documents": list(documents()) if paragraphs else EncodedDocuments.of_lines(lines()),
         "clusters": [c.to_dict() for c in corpus.clusters],
         "expectations": [e.to_dict() for e in corpus.expectations],
     }
@@ -89,7 +104,7 @@ def _document(
         "encoding": _plain(row.get("encoding")),
         "signals": signals,
         "verdict": verdict,
-        "findings": [f.to_dict() for f in findings],
+        "findings": findings,  # Finding objects: the caller writes them as dicts or JSON
         "paragraphs": paragraphs,
     }
 

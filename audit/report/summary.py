@@ -48,17 +48,34 @@ def render_summary(
     """
     run = results.get("run") or {}
     gate = results.get("gate") or {}
-    documents = list(results.get("documents") or [])
     passed = bool(gate.get("passed"))
     fail_on = gate.get("fail_on", "error")
     counts = {s: int((gate.get("counts") or {}).get(s, 0)) for s in _SEVERITIES}
-    verdicts = Counter(str(d.get("verdict")) for d in documents)
+    # one pass over the documents (a large run reads them one at a time)
+    n_documents = 0
+    verdicts: Counter[str] = Counter()
+    by_check: dict[str, Counter[str]] = {}
+    quarantined: list[tuple[Any, str]] = []  # (doc_id, reasons) of the first few
+    for doc in results.get("documents") or []:
+        n_documents += 1
+        verdict = str(doc.get("verdict"))
+        verdicts[verdict] += 1
+        findings = doc.get("findings") or []
+        for f in findings:
+            by_check.setdefault(str(f.get("check")), Counter())[str(f.get("severity"))] += 1
+        if verdict == "quarantine" and len(quarantined) < max_documents:
+            reasons = "; ".join(
+                f"{f.get('check')}: {f.get('message')}"
+                for f in findings
+                if f.get("severity") in ("error", "warning")
+            )
+            quarantined.append((doc.get("doc_id"), reasons))
     inputs = ", ".join(map(str, run.get("inputs") or [])) or "-"
 
     lines = [
         f"### audit: gate {'PASSED' if passed else 'FAILED'} (fail-on {_md(fail_on)})",
         "",
-        f"{len(documents)} documents from {_md(inputs)}"
+        f"{n_documents} documents from {_md(inputs)}"
         f" · run {_md(run.get('id', '-'))} · {float(run.get('duration_s') or 0):.1f} s",
         "",
         "| verdict | documents |",
@@ -70,10 +87,6 @@ def render_summary(
         "Findings: " + " · ".join(f"**{counts[s]}** {s}" for s in _SEVERITIES),
     ]
 
-    by_check: dict[str, Counter[str]] = {}
-    for doc in documents:
-        for f in doc.get("findings") or []:
-            by_check.setdefault(str(f.get("check")), Counter())[str(f.get("severity"))] += 1
     if by_check:
         lines += ["", "| check | error | warning | info |", "| --- | ---: | ---: | ---: |"]
         order = sorted(
@@ -82,24 +95,18 @@ def render_summary(
         for check, c in order:
             lines.append(f"| {_md(check)} | {c['error']} | {c['warning']} | {c['info']} |")
 
-    quarantined = [d for d in documents if d.get("verdict") == "quarantine"]
-    if quarantined:
-        shown = quarantined[:max_documents]
-        more = f", first {len(shown)}" if len(shown) < len(quarantined) else ""
+    n_quarantined = verdicts.get("quarantine", 0)
+    if n_quarantined:
+        more = f", first {len(quarantined)}" if len(quarantined) < n_quarantined else ""
         lines += [
             "",
-            f"#### Quarantined ({len(quarantined)}{more})",
+            f"#### Quarantined ({n_quarantined}{more})",
             "",
             "| document | reasons |",
             "| --- | --- |",
         ]
-        for doc in shown:
-            reasons = "; ".join(
-                f"{f.get('check')}: {f.get('message')}"
-                for f in doc.get("findings") or []
-                if f.get("severity") in ("error", "warning")
-            )
-            lines.append(f"| {_md(doc.get('doc_id'), 80)} | {_md(reasons, 240)} |")
+        for doc_id, reasons in quarantined:
+            lines.append(f"| {_md(doc_id, 80)} | {_md(reasons, 240)} |")
 
     index = results.get("index")
     if isinstance(index, Mapping) and index.get("location"):
@@ -117,9 +124,9 @@ def render_summary(
         ]
 
     base = baseline(history or [], runs=baseline_runs)
-    if base is not None and documents:
+    if base is not None and n_documents:
         now = history_entry(results)
-        rate = now["verdicts"]["quarantine"] / max(len(documents), 1)
+        rate = now["verdicts"]["quarantine"] / max(n_documents, 1)
         lines += [
             "",
             f"Against the baseline of the last {base['runs']} passing runs: quarantined "

@@ -15,7 +15,7 @@ import json
 import math
 import tomllib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -84,7 +84,7 @@ def _build_view(
 ) -> dict[str, Any]:
     run = _as_dict(results.get("run"))
     gate = _as_dict(results.get("gate"))
-    raw_docs = [d if isinstance(d, dict) else {} for d in _as_list(results.get("documents"))]
+    raw_docs = _Documents(results.get("documents"))
     notes: list[str] = []
 
     docs = [_DocSummary.read(i, d) for i, d in enumerate(raw_docs)]
@@ -407,7 +407,7 @@ def _shared(raw: Any, cap: int) -> list[list[int]]:
 
 
 def _details(
-    raw_docs: Sequence[Mapping[str, Any]],
+    raw_docs: _Documents,
     docs: Sequence[_DocSummary],
     order: Sequence[int],
     pair_docs: Sequence[tuple[str, str]],
@@ -805,6 +805,26 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+class _Documents:
+    """``results["documents"]`` read a document at a time (a list, or the encoded lines
+    of a large run); an entry that is not an object reads as an empty one."""
+
+    def __init__(self, value: Any) -> None:
+        ok = isinstance(value, Sequence) and not isinstance(value, str | bytes)
+        self.value: Sequence[Any] = value if ok else []
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __getitem__(self, i: int) -> Mapping[str, Any]:
+        doc = self.value[i]
+        return doc if isinstance(doc, dict) else {}
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        for doc in self.value:
+            yield doc if isinstance(doc, dict) else {}
 
 
 def _str(value: Any) -> str:

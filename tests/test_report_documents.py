@@ -1,0 +1,84 @@
+"""The results documents kept as JSON lines read back as the dicts they were."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from audit.config import ReportSettings, Settings
+from audit.pipeline import run_audit
+from audit.report.documents import EncodedDocuments, with_key
+from audit.report.files import dumps, dumps_line
+from audit.report.junit import write_junit
+from audit.report.summary import render_summary
+from audit.report.view import build_view
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+DOCS: list[dict[str, Any]] = [
+    {"doc_id": "a", "verdict": "accept", "findings": [], "signals": {"x": 0.5}},
+    {
+        "doc_id": "b",
+        "verdict": "quarantine",
+        "findings": [{"check": "c", "severity": "error", "message": "m", "evidence": {"n": 1}}],
+        "signals": {"x": None},
+    },
+    {"doc_id": "odd \udc80 \u2028", "verdict": "warn", "findings": [], "big": 2**70},
+]
+
+
+def test_documents_read_back_equal_and_fresh() -> None:
+    docs = EncodedDocuments(iter(DOCS))
+    assert len(docs) == 3
+    assert list(docs) == DOCS
+    assert docs == DOCS
+    assert docs[-1] == DOCS[2]
+    assert docs[1:] == DOCS[1:]
+    docs[0]["verdict"] = "changed"
+    assert docs[0]["verdict"] == "accept"
+
+
+def test_lines_are_the_written_json() -> None:
+    docs = EncodedDocuments(DOCS)
+    assert [docs.line(i) for i in range(3)] == [dumps_line(d) for d in DOCS]
+    assert all("\n" not in docs.line(i) and "\u2028" not in docs.line(i) for i in range(3))
+
+
+def test_wrap_applies_to_reads_by_position_only() -> None:
+    docs = EncodedDocuments(DOCS[:2])
+    docs.wrap(lambda doc, i: {**doc, "position": i})
+    assert [d["position"] for d in docs] == [0, 1]
+    assert "position" not in docs.decoded(1)
+
+
+@pytest.mark.parametrize(
+    ("line", "want"),
+    [('{"a":1}', {"a": 1, "k": [2]}), ("{}", {"k": [2]}), ('{"a": 1} ', {"a": 1, "k": [2]})],
+)
+def test_with_key_adds_a_key_at_the_end(line: str, want: dict[str, Any]) -> None:
+    out = with_key(line, "k", [2])
+    assert json.loads(out) == want
+    assert list(json.loads(out))[-1] == "k"
+
+
+def test_dumps_writes_encoded_documents_as_a_list() -> None:
+    encoded = {"run": {"id": "r"}, "documents": EncodedDocuments(DOCS)}
+    listed = {"run": {"id": "r"}, "documents": DOCS}
+    assert dumps(encoded) == dumps(listed)
+    assert json.loads(dumps_line(encoded)) == json.loads(dumps_line(listed))
+
+
+def test_every_writer_reads_encoded_documents_as_it_reads_a_list(tmp_path: Path) -> None:
+    result = run_audit(Settings(paths=(str(SEEDS),)), write=False)
+    encoded = result.results
+    assert isinstance(encoded["documents"], EncodedDocuments)
+    listed = {**encoded, "documents": list(encoded["documents"])}
+    assert render_summary(encoded) == render_summary(listed)
+    write_junit(encoded, tmp_path / "a.xml")
+    write_junit(listed, tmp_path / "b.xml")
+    assert (tmp_path / "a.xml").read_text() == (tmp_path / "b.xml").read_text()
+    limits = ReportSettings()
+    assert build_view(encoded, [], limits) == build_view(listed, [], limits)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from audit.report.outputs import write_run
 from audit.report.results import build_results
 from audit.signals import compute_signals
 from audit.signals.garble import annotate_chunk as annotate_garble
-from audit.spool import Spool, process_packed
+from audit.spool import Packed, Spool, process_packed
 
 
 def process_chunk(records: list[dict[str, Any]], settings: Settings, today: dt.date) -> Chunk:
@@ -77,7 +78,6 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     t0 = time.perf_counter()
     suite_path = resolve_suites(settings.suites)
     check_suites(suite_path)  # a bad suite stops the run first
-    suites: list[Any] | None = None  # loaded (GX imported) once the first chunk is back
     stages = Stages.for_settings(settings)
     spool = Spool.create(settings.out if write else None)
     engine = get_engine(settings)
@@ -86,32 +86,26 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         process_packed, read_chunks(settings.paths, settings.inputs), (per_chunk, settings)
     )
     try:
-        chunks: list[Chunk] = []
-        for packed in stages.track(work, "read_parse", lambda p: p.n_documents):
-            if suites is None:  # import GX while the workers process the next chunks
-                suites = load_suites(suite_path)
-            stages.add_chunk_times(packed.times)
-            chunks.append(spool.add(packed))
-        if suites is None:  # no input at all
-            suites = load_suites(suite_path)
-        corpus = Corpus.concat(chunks)
-        chunks.clear()  # the joined tables are copies: free the parts
+        tracked = stages.track(work, "read_parse", lambda p: p.n_documents)
+        corpus, suites = _join_chunks(tracked, spool, stages, suite_path)
         corpus.spool = spool
         prefetch_bundle()  # the report's chart scripts, built while the global stages run
         stages.start("dedup")
-        signatures = _signatures(corpus, settings)
         dedup_corpus(corpus, settings.dedup, map_bands=engine.map)  # LSH bands on the engine
+        spool.unload("signature")  # 512 bytes a document; read again only for an index
     finally:
         # a run stopped early shuts the worker pool down here, not when the generator is collected
         getattr(work, "close", lambda: None)()
         engine.close()
     index = _open_index(settings)
+    signatures = np.zeros((0, settings.dedup.num_perm), dtype=np.uint32)
     if index is not None:
         stages.start("index")
+        signatures = _signatures(corpus, settings)
         corpus.findings.extend(_query_index(index, corpus, signatures, settings))
     stages.start("expectations")
     gx_results: list[Any] = []
-    outcomes, findings = validate(
+    corpus.expectations, failed = validate(
         corpus.documents,
         suites,
         None,
@@ -119,8 +113,8 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         gx_results=gx_results,
         evidence=spool.get("evidence"),
     )
-    corpus.findings.extend(findings)
-    corpus.expectations = outcomes
+    corpus.findings.extend(failed)
+    del failed  # the findings are let go once the results hold them (see below)
     stages.start("gate")
     doc_ids = list(corpus.documents["doc_id"])
     gate = decide(doc_ids, corpus.findings, settings.fail_on)
@@ -150,6 +144,24 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     run["stages"] = {**results["run"]["stages"], **stages.to_dict()}
     run["stage_peak_mb"] = stages.peak_mb()
     return AuditResult(results, str(run_dir) if run_dir else None, gate.exit_code)
+
+
+def _join_chunks(
+    packed_chunks: Iterable[Packed], spool: Spool, stages: Stages, suite_path: Path
+) -> tuple[Corpus, list[Any]]:
+    """The compact chunks joined in input order (their bulky columns spilled to ``spool``),
+    and the suites, loaded (GX imported) while the workers process the chunks after the
+    first. A function of its own, so that no chunk outlives the join."""
+    suites: list[Any] | None = None
+    chunks: list[Chunk] = []
+    for packed in packed_chunks:
+        if suites is None:
+            suites = load_suites(suite_path)
+        stages.add_chunk_times(packed.times)
+        chunks.append(spool.add(packed))
+    if suites is None:  # no input at all
+        suites = load_suites(suite_path)
+    return Corpus.concat(chunks), suites
 
 
 def _signatures(corpus: Corpus, settings: Settings) -> np.ndarray:

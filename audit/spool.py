@@ -260,6 +260,10 @@ class Spool:
             self._loaded[name] = data.reshape(self.n_documents, *shape)
         return self._loaded[name]
 
+    def unload(self, name: str) -> None:
+        """Let go of a matrix read by :meth:`matrix`; the next call reads it again."""
+        self._loaded.pop(name, None)
+
     def texts(self, name: str) -> TextView:
         """A spilled text column as strings by position, replaceable in memory."""
         return TextView(self._columns[name])

@@ -131,19 +131,24 @@ class BandIndex:
         # per band: rows in shared buckets, grouped by bucket, and the groups' bounds
         self._members: list[np.ndarray] = []
         self._bounds: list[np.ndarray] = []
-        rows_of: list[np.ndarray] = []
         bucket_of: list[np.ndarray] = []
+        # rows and tags are held once per (document, shared band): 4 bytes each when they fit
+        wide = n * self.b >= np.iinfo(np.int32).max
+        tag_type: type[np.signedinteger[Any]] = np.int64 if wide else np.int32
         for j, (members, bounds) in enumerate(mapper(shared_buckets, bands, None)):
-            self._members.append(members)
+            self._members.append(members.astype(tag_type, copy=False))
             self._bounds.append(bounds)
             sizes = np.diff(bounds)
-            rows_of.append(members)
-            bucket_of.append(np.repeat(np.arange(len(sizes), dtype=np.int64), sizes) * self.b + j)
-        rows = np.concatenate(rows_of) if rows_of else np.zeros(0, dtype=np.int64)
-        tags = np.concatenate(bucket_of) if bucket_of else np.zeros(0, dtype=np.int64)
+            buckets = np.repeat(np.arange(len(sizes), dtype=tag_type), sizes)
+            bucket_of.append((buckets * self.b + j).astype(tag_type, copy=False))
+        empty = np.zeros(0, dtype=tag_type)
+        tags = np.concatenate(bucket_of) if bucket_of else empty
+        bucket_of.clear()
+        rows = np.concatenate(self._members) if self._members else empty
         order = np.argsort(rows, kind="stable")
-        self._tags = tags[order]  # bucket * b + band, grouped by row
         self._starts = np.searchsorted(rows[order], np.arange(n + 1))
+        del rows
+        self._tags = tags[order]  # bucket * b + band, grouped by row
 
     def neighbours(self, key: int) -> set[int]:
         """The keys sharing a bucket with ``key`` (itself included)."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 from xml.sax.saxutils import escape, quoteattr
@@ -50,15 +50,11 @@ def _text(value: Any) -> str:
     return escape(_clean(value))
 
 
-def check_names(results: Mapping[str, Any]) -> list[str]:
-    """The catalogue's checks in order, then any other check a finding names."""
+def check_names(found: Iterable[Any]) -> list[str]:
+    """The catalogue's checks in order, then any other check of ``found`` (the checks
+    the findings name)."""
     names = [c.value for c in Check]
-    extra = {
-        str(f.get("check"))
-        for doc in results.get("documents") or []
-        for f in doc.get("findings") or []
-    }
-    return names + sorted(extra - set(names))
+    return names + sorted({str(c) for c in found} - set(names))
 
 
 def _describe(finding: Mapping[str, Any]) -> str:
@@ -102,7 +98,9 @@ class _Doc:
 
     def findings(self, picked: list[tuple[Any, int]]) -> list[Mapping[str, Any]]:
         """The findings at the ``picked`` positions, read from the document."""
-        found = self.source[self.position].get("findings") or []
+        read = getattr(self.source, "decoded", None)  # skip the lazy-paragraphs wrapper
+        doc = read(self.position) if read is not None else self.source[self.position]
+        found = doc.get("findings") or []
         return [found[n] for _, n in picked]
 
 
@@ -208,9 +206,9 @@ def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    checks = check_names(results)
     source = results.get("documents") or []
     docs = [_Doc(doc, source, i) for i, doc in enumerate(source)]
+    checks = check_names({c for d in docs for c in d.by_check})
     n_docs = len(docs)
     failures = sum(
         sum(1 for c in _cases(results, docs, check) if isinstance(c, _Case) and c.failing)

@@ -58,6 +58,7 @@ HEAVY_DOCUMENT_COLUMNS: tuple[str, ...] = (
     "evidence",
     "body_text",  # the dedup stage's offset-preserving body text
     "body_paragraphs",  # and its body paragraphs' (idx, start, end, digest)
+    "garble_spans",  # the garble spans, already the garbled_text finding's evidence
 )
 # Columns of one equal-length array per document (MinHash signatures), spilled as one
 # matrix and read back whole by the stage that needs them (``spool.matrix(name)``).
@@ -111,11 +112,24 @@ def pack(chunk: Chunk) -> Packed:
     # Copies, not views: a view of the documents table would keep its heavy columns alive.
     compact = Chunk(
         documents=docs.drop(columns=heavy).copy(deep=True),
-        paragraphs=paras.drop(columns=[c for c in ("text",) if c in paras.columns]).copy(deep=True),
+        paragraphs=_compact_paragraphs(paras),
         findings=chunk.findings,
     )
     counts = np.bincount(owner, minlength=len(docs)).astype(np.int64)
     return Packed(compact, len(docs), blobs, counts, matrices)
+
+
+def _compact_paragraphs(paras: pd.DataFrame) -> pd.DataFrame:
+    """The paragraph columns the batch-wide stages and the outputs read (a copy), with
+    line numbers and offsets as 32-bit integers: no text, no per-chunk working columns."""
+    keep = [c for c in ("doc_id", *PARAGRAPH_FIELDS) if c in paras.columns and c != "text"]
+    out = paras[keep].copy(deep=True)
+    for c in ("idx", "line", "start", "end"):
+        if c in out.columns and out[c].dtype.kind == "i" and len(out):
+            lo, hi = out[c].min(), out[c].max()
+            if lo >= -(2**31) and hi < 2**31:
+                out[c] = out[c].astype(np.int32)
+    return out
 
 
 def process_packed(item: Any, ctx: tuple[Callable[[Any, Any], Chunk], Any]) -> Packed:

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -249,5 +250,22 @@ def test_dedup_over_spilled_columns_equals_dedup_in_memory(tmp_path: Path) -> No
     assert {c.kind for c in streamed.clusters} >= {"exact", "near"}
     assert [f.to_dict() for f in streamed.findings] == [f.to_dict() for f in in_memory.findings]
     roles = ["doc_id", "idx", "role", "reason"]
-    assert streamed.paragraphs[roles].equals(in_memory.paragraphs[roles])
+    # the same values; the compact table keeps offsets and indexes as 32-bit integers
+    pd.testing.assert_frame_equal(
+        streamed.paragraphs[roles], in_memory.paragraphs[roles], check_dtype=False
+    )
     assert "source_template" in set(streamed.paragraphs["reason"])
+
+
+def test_packed_paragraphs_keep_only_what_the_outputs_read() -> None:
+    docs = [{"doc_id": "a", "text": "one\ntwo"}]
+    paras = [
+        {"doc_id": "a", "idx": 0, "text": "one", "role": "title", "start": 0, "end": 3, "line": 1},
+        {"doc_id": "a", "idx": 1, "text": "two", "role": "body", "start": 4, "end": 7, "line": 2},
+    ]
+    chunk = Chunk.from_records(docs, paras)
+    chunk.paragraphs["digest"] = np.array([1, 2], dtype=np.uint64)  # a per-chunk working column
+    compact = pack(chunk).chunk.paragraphs
+    assert "digest" not in compact.columns and "text" not in compact.columns
+    assert {compact[c].dtype for c in ("idx", "line", "start", "end")} == {np.dtype(np.int32)}
+    assert compact["end"].tolist() == [3, 7]

@@ -11,6 +11,7 @@ is not taken for its template, while a footer it prints under every story is.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
@@ -49,7 +50,8 @@ def find_templates(
         settings: ``template_min_docs`` and the verification thresholds.
     """
     out = Templates()
-    rows, idxs, starts, ends, digests = [], [], [], [], []
+    # machine integers, not Python ones: a batch has some ten body paragraphs per document
+    rows, idxs, starts, ends, digests = (array("q"), array("q"), array("q"), array("q"), array("Q"))
     for row, paras in enumerate(body_paragraphs):
         if not isinstance(paras, list | tuple):
             continue
@@ -62,14 +64,16 @@ def find_templates(
                 digests.append(d)
     if not rows:
         return out
+    row_of = np.frombuffer(rows, dtype=np.int64)
+    outlet_codes = pd.factorize(pd.Series(outlets, dtype=object))[0]
     frame = pd.DataFrame(
         {
-            "row": np.asarray(rows, dtype=np.int64),
-            "outlet": [outlets[r] for r in rows],
-            "idx": idxs,
-            "start": starts,
-            "end": ends,
-            "digest": np.asarray(digests, dtype=np.uint64),
+            "row": row_of,
+            "outlet": outlet_codes[row_of],  # outlets as codes: the groups are what matter
+            "idx": np.frombuffer(idxs, dtype=np.int64),
+            "start": np.frombuffer(starts, dtype=np.int64),
+            "end": np.frombuffer(ends, dtype=np.int64),
+            "digest": np.frombuffer(digests, dtype=np.uint64),
         }
     )
     docs_per_text = frame.groupby(["outlet", "digest"], sort=False)["row"].transform("nunique")
@@ -84,18 +88,20 @@ def find_templates(
     remainders = [blank(body_texts[r], spans_of[r]) for r in rec_rows]
     sk = sketch(remainders, settings)
     where = {r: i for i, r in enumerate(rec_rows)}
-    keys: set[tuple[str, int]] = set()
+    keys: set[tuple[int, int]] = set()
     for key, group in rec.groupby(["outlet", "digest"], sort=False)["row"]:
-        outlet, digest = cast(tuple[str, int], key)
+        outlet, digest = cast(tuple[int, int], key)
         members = [where[r] for r in sorted(set(group.tolist()))]
         if _distinct_stories(members, sk.values, sk.shingles, settings) >= (
             settings.template_min_docs
         ):
-            keys.add((outlet, int(digest)))
+            keys.add((int(outlet), int(digest)))
     if not keys:
         return out
     out.groups = len(keys)
-    is_template = [(o, int(d)) in keys for o, d in zip(rec["outlet"], rec["digest"], strict=True)]
+    is_template = [
+        (int(o), int(d)) in keys for o, d in zip(rec["outlet"], rec["digest"], strict=True)
+    ]
     for row, idx, s, e in rec[is_template][["row", "idx", "start", "end"]].itertuples(
         index=False, name=None
     ):

@@ -114,7 +114,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         evidence=spool.get("evidence"),
     )
     corpus.findings.extend(failed)
-    del failed  # the findings are let go once the results hold them (see below)
+    del failed  # the findings are let go as the results are built (see below)
     stages.start("gate")
     doc_ids = list(corpus.documents["doc_id"])
     gate = decide(doc_ids, corpus.findings, settings.fail_on)
@@ -129,8 +129,8 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         "settings": settings.to_dict(),
     }
     stages.start("results")
-    results = build_results(corpus, gate.verdicts, gate.to_dict(), run, paragraphs=False)
-    corpus.findings.clear()  # each document's line in the results holds its findings now
+    # each document's line holds its findings from here on: the findings are let go
+    results = build_results(corpus, gate.verdicts, gate.to_dict(), run, False, release=True)
     stages.start("write")
     run["duration_s"] = round(time.perf_counter() - t0, 3)
     if index is not None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from audit.config import ReportSettings, Settings
@@ -82,3 +83,26 @@ def test_every_writer_reads_encoded_documents_as_it_reads_a_list(tmp_path: Path)
     assert (tmp_path / "a.xml").read_text() == (tmp_path / "b.xml").read_text()
     limits = ReportSettings()
     assert build_view(encoded, [], limits) == build_view(listed, [], limits)
+
+
+def test_results_built_with_release_let_the_findings_go_and_say_the_same() -> None:
+    from audit.model import Corpus, Finding, Severity
+    from audit.report.results import build_results
+
+    def corpus() -> Corpus:
+        docs = pd.DataFrame({"doc_id": ["a", "b"], "source": ["x", "y"]})
+        paras = pd.DataFrame({"doc_id": [], "idx": []})
+        found = [
+            Finding("b", "boilerplate", Severity.WARNING, "m", {"lines": [1]}),
+            Finding("a", "truncated_text", Severity.ERROR, "t", {"end": "…"}),
+            Finding("b", "garbled_text", Severity.ERROR, "g", {"spans": []}),
+        ]
+        return Corpus(documents=docs, paragraphs=paras, findings=found)
+
+    verdicts = {"a": "quarantine", "b": "quarantine"}
+    kept, released = corpus(), corpus()
+    one = build_results(kept, verdicts, {}, {}, paragraphs=False)
+    two = build_results(released, verdicts, {}, {}, paragraphs=False, release=True)
+    assert len(kept.findings) == 3 and released.findings == []
+    assert list(one["documents"]) == list(two["documents"])
+    assert [f["check"] for f in two["documents"][1]["findings"]] == ["garbled_text", "boilerplate"]

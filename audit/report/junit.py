@@ -96,12 +96,12 @@ class _Doc:
             self.by_check.setdefault(f.get("check"), []).append((f.get("severity"), n))
         self.unreadable = any(c in _UNREAD for c in self.by_check)
 
-    def findings(self, picked: list[tuple[Any, int]]) -> list[Mapping[str, Any]]:
-        """The findings at the ``picked`` positions, read from the document."""
+    def findings(self, *picked: list[tuple[Any, int]]) -> list[list[Mapping[str, Any]]]:
+        """The findings at each list of ``picked`` positions, read from the document once."""
         read = getattr(self.source, "decoded", None)  # skip the lazy-paragraphs wrapper
         doc = read(self.position) if read is not None else self.source[self.position]
         found = doc.get("findings") or []
-        return [found[n] for _, n in picked]
+        return [[found[n] for _, n in p] for p in picked]
 
 
 class _Case:
@@ -130,8 +130,7 @@ class _Case:
         if not self.failing and not self.others:
             return f"<testcase {attrs}/>"
         parts = [f"<testcase {attrs}>"]
-        failing = self.doc.findings(self.failing)
-        others = self.doc.findings(self.others)
+        failing, others = self.doc.findings(self.failing, self.others)
         if failing:
             message = str(failing[0].get("message"))
             if len(failing) > 1:

@@ -37,17 +37,23 @@ def build_results(
     gate: dict[str, Any],
     run: dict[str, Any],
     paragraphs: bool = True,
+    release: bool = False,
 ) -> dict[str, Any]:
     """The results document: run, gate, documents, clusters, expectations.
 
     With ``paragraphs=False`` the documents leave out their ``paragraphs`` (the
     streaming writer adds them from the spool as it writes results.json) and are kept
     as their JSON lines (:class:`audit.report.documents.EncodedDocuments`), a fraction
-    of their size as dicts.
+    of their size as dicts. With ``release`` the findings are taken out of ``corpus``
+    and each document's are let go once its entry is built, so that the findings and
+    the results are not both held whole.
     """
     by_doc: dict[str, list[Finding]] = defaultdict(list)
     for f in corpus.findings:
         by_doc[f.doc_id].append(f)
+    if release:
+        corpus.findings = []
+    take = by_doc.pop if release else by_doc.get
     paras = _paragraphs_by_doc(corpus.paragraphs) if paragraphs else {}
     docs = corpus.documents
     columns = list(docs.columns)
@@ -57,7 +63,7 @@ def build_results(
             row = dict(zip(columns, values, strict=True))
             doc_id = row["doc_id"]
             doc = _document(
-                row, by_doc.get(doc_id, []), paras.get(doc_id, []), verdicts.get(doc_id, "accept")
+                row, take(doc_id, []), paras.get(doc_id, []), verdicts.get(doc_id, "accept")
             )
             if paragraphs:
                 doc["findings"] = [f.to_dict() for f in doc["findings"]]

@@ -267,7 +267,8 @@ class ExpectationOutcome:
 
 @dataclass(slots=True)
 class AuditResult:
-    """Everything a run found; ``results`` is the results.json document."""
+    """Everything a run found; ``results`` is the results.json document (but for each
+    document's paragraphs), its ``documents`` a sequence decoded a document at a time."""
 
     results: dict[str, Any]
     run_dir: str | None

@@ -107,7 +107,7 @@ def _dumps_value(value: Any) -> str:
 
     if isinstance(value, EncodedDocuments) and len(value):  # already one line each
         return "[\n" + ",\n".join(f"    {value.line(i)}" for i in range(len(value))) + "\n  ]"
-    if isinstance(value, list | EncodedDocuments) and value:
+    if isinstance(value, list) and value:
         return "[\n" + ",\n".join(f"    {dumps_line(v)}" for v in value) + "\n  ]"
     return dumps_line(value)
 

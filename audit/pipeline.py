@@ -91,7 +91,8 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         corpus.spool = spool
         prefetch_bundle()  # the report's chart scripts, built while the global stages run
         stages.start("dedup")
-        dedup_corpus(corpus, settings.dedup, map_bands=engine.map)  # LSH bands on the engine
+        # LSH bands on the engine; only the counts are kept (the findings go with the corpus)
+        dedup_stats = dedup_corpus(corpus, settings.dedup, map_bands=engine.map).stats
         spool.unload("signature")  # 512 bytes a document; read again only for an index
     finally:
         # a run stopped early shuts the worker pool down here, not when the generator is collected
@@ -127,6 +128,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         "n_paragraphs": len(corpus.paragraphs),
         "engine": engine.name,
         "settings": settings.to_dict(),
+        "dedup": dedup_stats,
     }
     stages.start("results")
     # each document's line holds its findings from here on: the findings are let go

@@ -52,6 +52,10 @@ def test_run_on_seeds_writes_the_run_folder(tmp_path: Path, seeds_dir: Path) -> 
         "settings",
     ):
         assert key in on_disk["run"]
+    dedup = on_disk["run"]["dedup"]  # the duplicate search's counts
+    assert dedup["documents"] == len(on_disk["documents"])
+    assert dedup["clusters"] == len(on_disk["clusters"])
+    assert dedup["candidates"] == dedup["estimated_out"] + dedup["verified"] + dedup["rejected"]
     doc = on_disk["documents"][0]
     for key in (
         "doc_id",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from datasketch import MinHashLSH
 
@@ -60,3 +62,67 @@ def test_band_index_gives_the_neighbours_of_minhash_lsh() -> None:
     one = BandIndex([5], sig[:1], s)
     assert one.neighbours(5) == {5}
     assert BandIndex([], sig[:0], s).b == ref.b
+
+
+def _shared_sig(seed: int) -> tuple[list[int], np.ndarray]:
+    """Signatures of texts with copies and of rows of small values sharing many buckets."""
+    s = DedupSettings()
+    rng = np.random.default_rng(seed)
+    base = [" ".join(f"w{x}" for x in rng.integers(0, 300, 80)) for _ in range(50)]
+    sig = signatures(base + [t[: len(t) // 2] for t in base[:12]] + base[:4], s)
+    sig = np.vstack([sig, rng.integers(0, 3, size=(30, s.num_perm), dtype=np.uint32)])
+    return list(range(len(sig))), sig
+
+
+def test_band_index_pairs_are_the_later_neighbours_in_any_blocks() -> None:
+    from audit.dedup.lsh import BandIndex
+
+    s = DedupSettings()
+    keys, sig = _shared_sig(11)
+    index = BandIndex(keys, sig, s)
+    expected = sorted((i, p) for i in keys for p in index.neighbours(i) if p > i)
+    assert len(expected) > 100
+    for limit in (1, 7, 500, 10**9):
+        blocks = list(index.blocks(limit))
+        assert blocks[0][0] == 0 and blocks[-1][1] == len(keys)
+        assert all(a[1] == b[0] and a[0] < a[1] for a, b in itertools.pairwise(blocks))
+        got = []
+        for start, stop in blocks:
+            firsts, seconds = index.pairs(start, stop)
+            assert firsts.tolist() == sorted(firsts.tolist())
+            got += list(zip(firsts.tolist(), seconds.tolist(), strict=True))
+        assert got == expected
+
+
+def test_near_lists_a_position_once_per_shared_bucket() -> None:
+    from audit.dedup.lsh import BandIndex
+
+    s = DedupSettings()
+    sig = np.zeros((3, s.num_perm), dtype=np.uint32)
+    sig[1, :2] = 5  # row 1 differs from row 0 in the first band only
+    sig[2] = 9
+    index = BandIndex([0, 1, 2], sig, s)
+    near = index.near(0).tolist()
+    assert near.count(1) == near.count(0) == index.b - 1 and 2 not in near
+    assert index.near(2).tolist() == []
+
+
+def test_shared_buckets_groups_wide_bands_like_machine_words() -> None:
+    from audit.dedup.lsh import shared_buckets
+
+    rng = np.random.default_rng(3)
+    band = rng.integers(0, 4, size=(200, 3), dtype=np.uint32)  # 12 bytes: grouped by bytes
+    members, bounds = shared_buckets(band)
+    groups = {tuple(band[members[a]]): members[a:z].tolist() for a, z in itertools.pairwise(bounds)}
+    rows_of: dict[tuple[int, ...], list[int]] = {}
+    for i, row in enumerate(band.tolist()):
+        rows_of.setdefault(tuple(row), []).append(i)
+    assert groups == {k: v for k, v in rows_of.items() if len(v) > 1}
+    narrow = band[:, :2]  # 8 bytes: one machine word
+    members, bounds = shared_buckets(narrow)
+    found = sorted(members[a:z].tolist() for a, z in itertools.pairwise(bounds))
+    pairs: dict[tuple[int, ...], list[int]] = {}
+    for i, row in enumerate(narrow.tolist()):
+        pairs.setdefault(tuple(row), []).append(i)
+    assert found == sorted(v for v in pairs.values() if len(v) > 1)
+    assert shared_buckets(band[:1])[0].size == 0

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable, Iterable, MutableSequence, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,12 +209,15 @@ class _Verifier:
             containment >= s.min_containment and small >= s.min_containment_shingles
         )
 
-    def prefilter(self, row: int, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """MinHash estimates of ``row`` against ``cands``; mask of those worth verifying."""
+    def prefilter(
+        self, rows: np.ndarray | int, cands: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """MinHash estimates of ``rows`` (one, or one per candidate) against ``cands``;
+        mask of the pairs worth verifying."""
         s, b = self.s, self.b
-        est_j = (b.sig[cands] == b.sig[row]).mean(axis=1)
-        est_c = estimate(est_j, b.shingles[row], b.shingles[cands])
-        small = np.minimum(b.shingles[row], b.shingles[cands])
+        est_j = (b.sig[cands] == b.sig[rows]).mean(axis=1)
+        est_c = estimate(est_j, b.shingles[rows], b.shingles[cands])
+        small = np.minimum(b.shingles[rows], b.shingles[cands])
         ok = (est_j >= s.min_jaccard - s.verify_slack) | (
             (est_c >= s.min_containment - s.verify_slack) & (small >= s.min_containment_shingles)
         )
@@ -301,10 +304,10 @@ def _deduplicate(
     reps = [g[0] for g in groups.values()]
     group_of_rep = {g[0]: g for g in groups.values()}
     verifier = _Verifier(b, settings)
-    seeds, stats = _star_clusters(b, reps, verifier, settings, map_bands)
+    stats: dict[str, Any] = {}
     outcome = DedupOutcome(templates=template_paragraphs)
     sizes: list[int] = []
-    for seed, member_reps in seeds.items():
+    for seed, member_reps in _star_clusters(b, reps, verifier, settings, stats, map_bands):
         members = [m for rep in member_reps for m in group_of_rep[rep]]
         if len(members) < 2:
             continue
@@ -329,45 +332,66 @@ def _deduplicate(
     return outcome
 
 
+_PAIR_BLOCK = 2_000_000  # bucket members expanded at a time when listing candidate pairs
+_PREFILTER_BLOCK = 32_768  # pairs whose signatures are compared at a time
+
+
 def _star_clusters(
     b: _Batch,
     reps: list[int],
     verifier: _Verifier,
     settings: DedupSettings,
+    stats: dict[str, Any],
     map_bands: Callable[..., Any] | None = None,
-) -> tuple[dict[int, list[int]], dict[str, int]]:
+) -> Iterator[tuple[int, list[int]]]:
     """Clusters of representatives, each verified against its first member (in ``reps`` order).
 
-    Returns the members of each cluster by its first member, and counts of the
-    candidates the LSH index returned, screened out, verified and rejected.
+    Yields each cluster's first member with its members as soon as the cluster is
+    complete (its members' profiles are still cached for the explanation), and
+    counts in ``stats`` the candidates the LSH index returned, screened out,
+    verified and rejected.
+
+    Every representative before the current one is already in a cluster, so the
+    candidates of the i-th are the later ones sharing a bucket with it and not yet
+    claimed. The pairs, and their MinHash screening, which does not depend on what
+    is claimed, are computed for blocks of representatives at a time with numpy;
+    only the claiming is sequential.
     """
     lsh = BandIndex(reps, b.sig[reps] if reps else b.sig[:0], settings, map_bands)
-    bands, rows = lsh.b, lsh.r
-    stats = {"lsh_bands": bands, "lsh_rows": rows, "candidates": 0, "estimated_out": 0}
+    stats |= {"lsh_bands": lsh.b, "lsh_rows": lsh.r, "candidates": 0, "estimated_out": 0}
     stats |= {"verified": 0, "rejected": 0}
-    claimed: set[int] = set()
-    seeds: dict[int, list[int]] = {}
-    for r in reps:
-        if r in claimed:
-            continue
-        claimed.add(r)
-        members = seeds[r] = [r]
-        # documents already in a cluster stay in the index (removing costs more than skipping)
-        found = lsh.neighbours(r) - claimed
-        if not found:
-            continue
-        cands = np.asarray(sorted(found), dtype=np.int64)
-        stats["candidates"] += len(cands)
-        ok, _, _ = verifier.prefilter(r, cands)
-        stats["estimated_out"] += int((~ok).sum())
-        for c in cands[ok].tolist():
-            if verifier.verify(r, c)[0]:
-                claimed.add(c)
-                members.append(c)
-                stats["verified"] += 1
-            else:
-                stats["rejected"] += 1
-    return seeds, stats
+    rows = np.asarray(reps, dtype=np.int64)
+    claimed = np.zeros(len(reps), dtype=bool)
+    for start, stop in lsh.blocks(_PAIR_BLOCK):
+        firsts, seconds = lsh.pairs(start, stop)
+        worth = np.zeros(len(firsts), dtype=bool)
+        for at in range(0, len(firsts), _PREFILTER_BLOCK):
+            part = slice(at, at + _PREFILTER_BLOCK)
+            worth[part] = verifier.prefilter(rows[firsts[part]], rows[seconds[part]])[0]
+        bounds = np.searchsorted(firsts, np.arange(start, stop + 1)).tolist()
+        for i in range(start, stop):
+            r = reps[i]
+            if claimed[i]:
+                continue
+            claimed[i] = True
+            members = [r]
+            a, z = bounds[i - start], bounds[i - start + 1]
+            if a < z:
+                later = seconds[a:z]
+                free = ~claimed[later]
+                offered = int(np.count_nonzero(free))
+                checked = later[free & worth[a:z]]
+                stats["candidates"] += offered
+                stats["estimated_out"] += offered - len(checked)
+                for p in checked.tolist():
+                    c = reps[p]
+                    if verifier.verify(r, c)[0]:
+                        claimed[p] = True
+                        members.append(c)
+                        stats["verified"] += 1
+                    else:
+                        stats["rejected"] += 1
+            yield r, members
 
 
 def _histogram(sizes: list[int]) -> dict[str, int]:

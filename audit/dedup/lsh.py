@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from audit.config import DedupSettings
 from audit.dedup.minhash import lsh_params, to_minhash
+from audit.dedup.verify import sorted_unique
 
 
 def candidate_params(settings: DedupSettings) -> tuple[int, int]:
@@ -103,8 +105,9 @@ class BandIndex:
     the buckets that hold more than one document are kept, as arrays: memory grows
     with the documents that share a bucket, not with the batch, and the same
     :meth:`neighbours` come out as :func:`neighbours` gives for the datasketch index.
-    The bands are independent, so ``map_bands`` (an engine's ``map``) may sort them
-    elsewhere, e.g. as Dask tasks.
+    :meth:`near` gives them as positions in one numpy gather, which is what a
+    batch whose documents share many buckets needs. The bands are independent, so
+    ``map_bands`` (an engine's ``map``) may sort them elsewhere, e.g. as Dask tasks.
 
     Example:
         >>> s = DedupSettings()
@@ -128,57 +131,108 @@ class BandIndex:
         sig = np.ascontiguousarray(signatures[:, : self.b * self.r], dtype=np.uint32)
         bands = (sig[:, j * self.r : (j + 1) * self.r] for j in range(self.b))
         mapper = map_bands or (lambda fn, items, ctx: (fn(x, ctx) for x in items))
-        # per band: rows in shared buckets, grouped by bucket, and the groups' bounds
-        self._members: list[np.ndarray] = []
-        self._bounds: list[np.ndarray] = []
-        bucket_of: list[np.ndarray] = []
-        # rows and tags are held once per (document, shared band): 4 bytes each when they fit
+        # positions are held once per (document, shared band): 4 bytes each when they fit
         wide = n * self.b >= np.iinfo(np.int32).max
-        tag_type: type[np.signedinteger[Any]] = np.int64 if wide else np.int32
-        for j, (members, bounds) in enumerate(mapper(shared_buckets, bands, None)):
-            self._members.append(members.astype(tag_type, copy=False))
-            self._bounds.append(bounds)
-            sizes = np.diff(bounds)
-            buckets = np.repeat(np.arange(len(sizes), dtype=tag_type), sizes)
-            bucket_of.append((buckets * self.b + j).astype(tag_type, copy=False))
-        empty = np.zeros(0, dtype=tag_type)
-        tags = np.concatenate(bucket_of) if bucket_of else empty
-        bucket_of.clear()
-        rows = np.concatenate(self._members) if self._members else empty
-        order = np.argsort(rows, kind="stable")
-        self._starts = np.searchsorted(rows[order], np.arange(n + 1))
-        del rows
-        self._tags = tags[order]  # bucket * b + band, grouped by row
+        pos_type: type[np.signedinteger[Any]] = np.int64 if wide else np.int32
+        # all bands' shared buckets in one array: bucket g holds members[lo[g]:hi[g]]
+        members: list[np.ndarray] = []
+        starts: list[np.ndarray] = []
+        offset = 0
+        for band_members, bounds in mapper(shared_buckets, bands, None):
+            members.append(band_members.astype(pos_type, copy=False))
+            starts.append((bounds + offset).astype(np.int64, copy=False))
+            offset += len(band_members)
+        empty = np.zeros(0, dtype=pos_type)
+        self._members = np.concatenate(members) if members else empty
+        members.clear()
+        self._lo = np.concatenate([s[:-1] for s in starts]) if starts else empty.astype(np.int64)
+        self._hi = np.concatenate([s[1:] for s in starts]) if starts else empty.astype(np.int64)
+        starts.clear()
+        sizes = (self._hi - self._lo).astype(np.int64)
+        bucket_of = np.repeat(np.arange(len(sizes), dtype=pos_type), sizes)
+        order = np.argsort(self._members, kind="stable")
+        self._starts = np.searchsorted(self._members[order], np.arange(n + 1))
+        self._tags = bucket_of[order]  # the shared buckets of each position, grouped by position
+
+    def near(self, i: int) -> np.ndarray:
+        """Positions (in ``keys``) sharing a bucket with position ``i``, itself included.
+
+        A position appears once per bucket it shares with ``i``; empty when ``i`` shares none.
+        """
+        buckets = self._tags[self._starts[i] : self._starts[i + 1]]
+        if not len(buckets):
+            return buckets
+        lo, hi = self._lo[buckets], self._hi[buckets]
+        lengths = hi - lo
+        ends = np.cumsum(lengths)
+        at = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(lo - ends + lengths, lengths)
+        return self._members[at]
+
+    def blocks(self, limit: int) -> Iterator[tuple[int, int]]:
+        """Consecutive position ranges ``[start, stop)`` whose buckets hold about ``limit``
+        members between them (a range holds at least one position), covering all positions."""
+        n = len(self.keys)
+        per_entry = (self._hi - self._lo)[self._tags]
+        load = np.zeros(len(per_entry) + 1, dtype=np.int64)
+        np.cumsum(per_entry, out=load[1:])
+        load = load[self._starts]  # members reached by the positions before each one
+        start = 0
+        while start < n:
+            stop = int(np.searchsorted(load, load[start] + limit, side="right")) - 1
+            stop = min(max(stop, start + 1), n)
+            yield start, stop
+            start = stop
+
+    def pairs(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct position pairs ``(i, p)`` with ``start <= i < stop`` and ``i < p``
+        sharing a bucket, sorted by ``i`` then ``p`` (two int64 arrays)."""
+        n = len(self.keys)
+        a, z = int(self._starts[start]), int(self._starts[stop])
+        buckets = self._tags[a:z]
+        lo, hi = self._lo[buckets], self._hi[buckets]
+        lengths = hi - lo
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
+        at = np.arange(total, dtype=np.int64) + np.repeat(lo - ends + lengths, lengths)
+        other = self._members[at].astype(np.int64)
+        del at
+        per_position = np.diff(self._starts[start : stop + 1])
+        owner = np.repeat(np.repeat(np.arange(start, stop, dtype=np.int64), per_position), lengths)
+        later = other > owner
+        key = sorted_unique(owner[later] * n + other[later])
+        return key // n, key % n
 
     def neighbours(self, key: int) -> set[int]:
         """The keys sharing a bucket with ``key`` (itself included)."""
-        i = self._row[int(key)]
-        out = {int(key)}
-        a, z = self._starts[i], self._starts[i + 1]
-        for tag in self._tags[a:z].tolist():
-            bucket, band = divmod(tag, self.b)
-            bounds = self._bounds[band]
-            rows = self._members[band][bounds[bucket] : bounds[bucket + 1]]
-            out.update(self.keys[rows].tolist())
-        return out
+        found = self.near(self._row[int(key)])
+        return {int(key), *self.keys[found].tolist()}
 
 
 def shared_buckets(band: np.ndarray, _: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """The rows of ``band`` (an ``n x r`` array) whose values other rows share, grouped:
     ``members[bounds[k]:bounds[k + 1]]`` are the rows of the k-th shared bucket."""
     n = len(band)
+    none = np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
     if n < 2:
-        return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
-    packed = np.ascontiguousarray(band).view(
-        np.dtype((np.void, band.dtype.itemsize * band.shape[1]))
-    )
-    _, inverse, counts = np.unique(packed.ravel(), return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    shared = np.flatnonzero(counts[inverse] > 1)
-    if not len(shared):
-        return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
-    order = np.argsort(inverse[shared], kind="stable")
-    members = shared[order].astype(np.int64)
-    groups = inverse[members]
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    return members, np.r_[starts, len(members)].astype(np.int64)
+        return none
+    width = band.dtype.itemsize * band.shape[1]
+    machine = {8: np.uint64, 4: np.uint32, 2: np.uint16, 1: np.uint8}.get(width)
+    if machine is None:  # a band wider than a machine word: group by its bytes
+        packed = np.ascontiguousarray(band).view(np.dtype((np.void, width)))
+        _, key = np.unique(packed.ravel(), return_inverse=True)
+        key = key.ravel()
+    else:
+        key = np.ascontiguousarray(band).view(machine).ravel()
+    order = np.argsort(key, kind="stable")  # groups equal values, rows ascending within
+    ordered = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    del ordered
+    sizes = np.diff(np.append(starts, n))
+    shared = sizes > 1
+    if not shared.any():
+        return none
+    members = order[np.repeat(shared, sizes)].astype(np.int64)
+    kept = sizes[shared]
+    bounds = np.zeros(len(kept) + 1, dtype=np.int64)
+    np.cumsum(kept, out=bounds[1:])
+    return members, bounds

@@ -132,7 +132,10 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     }
     stages.start("results")
     # each document's line holds its findings from here on: the findings are let go
-    results = build_results(corpus, gate.verdicts, gate.to_dict(), run, False, release=True)
+    # ... and the lines wait on disk for the writers (a kilobyte or more each)
+    results = build_results(
+        corpus, gate.verdicts, gate.to_dict(), run, False, release=True, spill=spool.folder
+    )
     stages.start("write")
     run["duration_s"] = round(time.perf_counter() - t0, 3)
     if index is not None:

@@ -76,6 +76,10 @@ def test_every_writer_reads_encoded_documents_as_it_reads_a_list(tmp_path: Path)
     result = run_audit(Settings(paths=(str(SEEDS),)), write=False)
     encoded = result.results
     assert isinstance(encoded["documents"], EncodedDocuments)
+    # the lines wait in an unnamed file, readable after the run's spool folder went
+    from audit.report.documents import LineFile
+
+    assert isinstance(encoded["documents"]._lines, LineFile)
     listed = {**encoded, "documents": list(encoded["documents"])}
     assert render_summary(encoded) == render_summary(listed)
     write_junit(encoded, tmp_path / "a.xml")
@@ -106,3 +110,37 @@ def test_results_built_with_release_let_the_findings_go_and_say_the_same() -> No
     assert len(kept.findings) == 3 and released.findings == []
     assert list(one["documents"]) == list(two["documents"])
     assert [f["check"] for f in two["documents"][1]["findings"]] == ["garbled_text", "boilerplate"]
+
+
+def test_line_file_reads_back_every_line_by_position_and_in_order(tmp_path: Path) -> None:
+    from audit.report.documents import LineFile
+
+    lines = [
+        "",
+        "plain",
+        "é \u2028 \udc80 lone surrogate",
+        "x" * 5000,
+        *(f"n{i}" for i in range(50)),
+    ]
+    kept = LineFile(iter(lines), tmp_path)
+    assert len(kept) == len(lines)
+    assert [kept[i] for i in range(len(lines))] == lines
+    assert kept[-1] == lines[-1] and kept[1:3] == lines[1:3]
+    with pytest.raises(IndexError):
+        kept[len(lines)]
+    kept._BLOCK = 7  # blocks smaller than a line, and lines spanning blocks
+    assert list(kept) == lines
+    assert list(tmp_path.iterdir()) == []  # the file has no name
+
+
+def test_documents_kept_in_a_line_file_equal_those_in_memory(tmp_path: Path) -> None:
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    lines = [dumps_line(d) for d in DOCS]
+    in_memory = EncodedDocuments.of_lines(lines)
+    on_disk = EncodedDocuments.of_lines(iter(lines), folder)
+    folder.rmdir()  # the folder may go: the unnamed file stays readable
+    assert on_disk == in_memory == DOCS
+    assert list(on_disk.lines()) == lines
+    assert [on_disk.line(i) for i in range(len(DOCS))] == lines
+    assert dumps({"documents": on_disk}) == dumps({"documents": in_memory})

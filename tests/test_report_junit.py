@@ -82,6 +82,8 @@ def test_one_suite_per_check_one_case_per_document(tmp_path: Path) -> None:
         assert suite.tests == 3
     assert xml.tests == 3 * len(by_name)
     assert xml.failures == 3  # exact_duplicate, unreadable_input, custom_check
+    # the suites' testcases waited in unnamed files: nothing else is left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["junit.xml"]
 
 
 def test_failures_are_the_findings_that_quarantine(tmp_path: Path) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
+import os
+import tempfile
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, overload
 
 from audit.report.files import dumps_line, loads_line
@@ -27,14 +32,18 @@ class EncodedDocuments(Sequence[dict[str, Any]]):
     """
 
     def __init__(self, documents: Iterable[dict[str, Any]] = ()) -> None:
-        self._lines = [dumps_line(doc) for doc in documents]
+        self._lines: Sequence[str] = [dumps_line(doc) for doc in documents]
         self._wrap: Callable[[dict[str, Any], int], dict[str, Any]] | None = None
 
     @classmethod
-    def of_lines(cls, lines: Iterable[str]) -> EncodedDocuments:
-        """Documents already encoded, one line of JSON (:func:`dumps_line`) each."""
+    def of_lines(cls, lines: Iterable[str], folder: str | Path | None = None) -> EncodedDocuments:
+        """Documents already encoded, one line of JSON (:func:`dumps_line`) each.
+
+        With ``folder`` the lines are kept in a :class:`LineFile` there instead of
+        in memory.
+        """
         out = cls()
-        out._lines = list(lines)
+        out._lines = list(lines) if folder is None else LineFile(lines, folder)
         return out
 
     def __len__(self) -> int:
@@ -55,8 +64,13 @@ class EncodedDocuments(Sequence[dict[str, Any]]):
         return doc if self._wrap is None else self._wrap(doc, i)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        for i in range(len(self._lines)):
-            yield self[i]
+        for i, line in enumerate(self._lines):  # in order: a line file is read in blocks
+            doc = _loads(line)
+            yield doc if self._wrap is None else self._wrap(doc, i)
+
+    def lines(self) -> Iterator[str]:
+        """Every document's line, in order."""
+        return iter(self._lines)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str | bytes):
@@ -77,6 +91,80 @@ class EncodedDocuments(Sequence[dict[str, Any]]):
         """Pass every document read by position through ``fn(doc, position)`` (e.g. to
         let it load its paragraphs on demand)."""
         self._wrap = fn
+
+
+class LineFile(Sequence[str]):
+    """Lines of text in an unnamed temporary file, read back by position or in order.
+
+    The file has no name from the start (it goes when the object does), so the
+    lines stay readable after the folder that held it is cleaned up, and a million
+    results lines cost eight bytes each in memory instead of their size.
+
+    Args:
+        lines: the lines (without their newlines), written as they come.
+        folder: where the file's data goes (the disk the run writes to anyway).
+
+    Example:
+        >>> kept = LineFile(["a", "é", "c"])
+        >>> kept[1], list(kept), len(kept)
+        ('é', ['a', 'é', 'c'], 3)
+    """
+
+    _BLOCK = 1 << 22  # bytes read at a time when going through in order
+
+    def __init__(self, lines: Iterable[str], folder: str | Path | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (lives as long as self)
+        self._offsets = array("q", [0])
+        end = 0
+        pending: list[bytes] = []
+        size = 0
+        for line in lines:
+            data = line.encode("utf-8", "surrogatepass")  # any str comes back as it was
+            end += len(data)
+            self._offsets.append(end)
+            pending.append(data)
+            size += len(data)
+            if size >= self._BLOCK:
+                self._file.write(b"".join(pending))
+                pending.clear()
+                size = 0
+        self._file.write(b"".join(pending))
+        self._file.flush()
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        start, end = self._offsets[i], self._offsets[i + 1]
+        return self._read(start, end).decode("utf-8", "surrogatepass")
+
+    def __iter__(self) -> Iterator[str]:
+        offsets, n, i = self._offsets, len(self), 0
+        while i < n:
+            # as many whole lines as fit in a block, at least one
+            j = max(bisect.bisect_right(offsets, offsets[i] + self._BLOCK, i + 1) - 1, i + 1)
+            j = min(j, n)
+            base = offsets[i]
+            blob = self._read(base, offsets[j])
+            for k in range(i, j):
+                line = blob[offsets[k] - base : offsets[k + 1] - base]
+                yield line.decode("utf-8", "surrogatepass")
+            i = j
+
+    def _read(self, start: int, end: int) -> bytes:
+        return os.pread(self._file.fileno(), end - start, start)
 
 
 def with_key(line: str, key: str, value: Any) -> str:

@@ -106,7 +106,7 @@ def _dumps_value(value: Any) -> str:
     from audit.report.documents import EncodedDocuments
 
     if isinstance(value, EncodedDocuments) and len(value):  # already one line each
-        return "[\n" + ",\n".join(f"    {value.line(i)}" for i in range(len(value))) + "\n  ]"
+        return "[\n" + ",\n".join(f"    {line}" for line in value.lines()) + "\n  ]"
     if isinstance(value, list) and value:
         return "[\n" + ",\n".join(f"    {dumps_line(v)}" for v in value) + "\n  ]"
     return dumps_line(value)

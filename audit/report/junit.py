@@ -17,22 +17,27 @@ Design (docs/ci.md):
   ``index_duplicate`` when the run had no ``--index``.
 
 The file is written as a stream (no tree in memory) to a temporary file that
-replaces ``path`` when complete.
+replaces ``path`` when complete. The documents are read once, in order; each
+suite's testcases wait in an unnamed file of their own until the counts of its
+header are known.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 from xml.sax.saxutils import escape, quoteattr
 
 from audit.gate import quarantines
 from audit.model import Check
-from audit.report.files import atomic_open
+from audit.report.files import atomic_open, loads_line
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MAX_EVIDENCE = 4000  # characters of evidence JSON per finding in the XML
@@ -75,63 +80,65 @@ def _quarantines(severity: Any, fail_on: str) -> bool:
 
 
 class _Doc:
-    """What every testcase of one document shares, worked out once per document.
+    """What every testcase of one document shares: its attributes and findings by check."""
 
-    Findings are kept as (severity, position) and read again from the document when
-    their testcase is written: a large run's documents are decoded one at a time.
-    """
+    __slots__ = ("attrs", "by_check", "unreadable")
 
-    __slots__ = ("attrs", "by_check", "position", "source", "unreadable")
-
-    def __init__(self, doc: Mapping[str, Any], source: Sequence[Any], position: int) -> None:
-        self.source = source
-        self.position = position
+    def __init__(self, doc: Mapping[str, Any]) -> None:
         attrs = f"name={_attr(doc.get('doc_id', ''))} classname="
         self.attrs = (
             attrs,
             f' time="0" file={_attr(doc["source"])}' if doc.get("source") else ' time="0"',
         )
-        self.by_check: dict[str, list[tuple[Any, int]]] = {}
-        for n, f in enumerate(doc.get("findings") or []):
-            self.by_check.setdefault(f.get("check"), []).append((f.get("severity"), n))
+        self.by_check: dict[Any, list[Mapping[str, Any]]] = {}
+        for f in doc.get("findings") or []:
+            self.by_check.setdefault(f.get("check"), []).append(f)
         self.unreadable = any(c in _UNREAD for c in self.by_check)
 
-    def findings(self, *picked: list[tuple[Any, int]]) -> list[list[Mapping[str, Any]]]:
-        """The findings at each list of ``picked`` positions, read from the document once."""
-        read = getattr(self.source, "decoded", None)  # skip the lazy-paragraphs wrapper
-        doc = read(self.position) if read is not None else self.source[self.position]
-        found = doc.get("findings") or []
-        return [[found[n] for _, n in p] for p in picked]
 
+class _Suite:
+    """One check's testsuite: its testcases go to an unnamed file as the documents pass,
+    with the counts its header needs."""
 
-class _Case:
-    """What one (document, check) testcase holds."""
+    def __init__(self, check: str, fail_on: str, has_index: bool, folder: Path) -> None:
+        self.check = check
+        self.fail_on = fail_on
+        self.classname = _attr("audit." + check)
+        self.index_skip = check == Check.INDEX_DUPLICATE.value and not has_index
+        self.unread_check = check in _UNREAD
+        self.failures = 0
+        self.skipped = 0
+        self._raw = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (closed by copy_to)
+        self._out = io.TextIOWrapper(
+            self._raw, encoding="utf-8", errors="backslashreplace", newline="\n"
+        )
 
-    __slots__ = ("doc", "failing", "others", "skip_reason")
+    def add(self, doc: _Doc) -> None:
+        """The document's testcase of this check."""
+        head, tail = doc.attrs
+        found = doc.by_check.get(self.check)
+        if found is None and not self.index_skip and not (doc.unreadable and not self.unread_check):
+            self._out.write(f"    <testcase {head}{self.classname}{tail}/>\n")
+            return
+        self._out.write(f"    {self._case(doc, found or [])}\n")
 
-    def __init__(self, doc: _Doc, check: str, fail_on: str, has_index: bool) -> None:
-        self.doc = doc
-        found = doc.by_check.get(check, [])
-        self.failing = [f for f in found if _quarantines(f[0], fail_on)]
-        self.others = [f for f in found if not _quarantines(f[0], fail_on)]
-        self.skip_reason: str | None = None
+    def _case(self, doc: _Doc, found: list[Mapping[str, Any]]) -> str:
+        head, tail = doc.attrs
+        attrs = head + self.classname + tail
         if not found:
-            if doc.unreadable and check not in _UNREAD:
-                self.skip_reason = "the document could not be read"
-            elif check == Check.INDEX_DUPLICATE.value and not has_index:
-                self.skip_reason = "no corpus index given (--index)"
-
-    def xml(self, classname: str) -> str:
-        """The testcase element; ``classname`` is the quoted ``audit.CHECK`` attribute."""
-        head, tail = self.doc.attrs
-        attrs = head + classname + tail
-        if self.skip_reason:
-            return f"<testcase {attrs}><skipped message={_attr(self.skip_reason)}/></testcase>"
-        if not self.failing and not self.others:
-            return f"<testcase {attrs}/>"
+            if doc.unreadable and not self.unread_check:
+                reason = "the document could not be read"
+            elif self.index_skip:
+                reason = "no corpus index given (--index)"
+            else:
+                return f"<testcase {attrs}/>"
+            self.skipped += 1
+            return f"<testcase {attrs}><skipped message={_attr(reason)}/></testcase>"
+        failing = [f for f in found if _quarantines(f.get("severity"), self.fail_on)]
+        others = [f for f in found if not _quarantines(f.get("severity"), self.fail_on)]
         parts = [f"<testcase {attrs}>"]
-        failing, others = self.doc.findings(self.failing, self.others)
         if failing:
+            self.failures += 1
             message = str(failing[0].get("message"))
             if len(failing) > 1:
                 message += f" (+{len(failing) - 1} more)"
@@ -146,52 +153,45 @@ class _Case:
         parts.append("</testcase>")
         return "".join(parts)
 
+    def copy_to(self, out: TextIO, number: int, results: Mapping[str, Any], tests: int) -> None:
+        """Write the whole testsuite element to ``out`` and let the unnamed file go."""
+        run = results.get("run") or {}
+        gate = results.get("gate") or {}
+        out.write(
+            f'  <testsuite name={_attr(self.check)} tests="{tests}"'
+            f' failures="{self.failures}" errors="0" skipped="{self.skipped}" time="0"'
+            f' id="{number}" timestamp={_attr(run.get("started_at") or "")}>\n'
+            "    <properties>"
+            f'<property name="run_id" value={_attr(run.get("id") or "")}/>'
+            f'<property name="fail_on" value={_attr(gate.get("fail_on", "error"))}/>'
+            f'<property name="gate_passed" value={_attr(str(bool(gate.get("passed"))).lower())}/>'
+            "</properties>\n"
+        )
+        self._out.flush()
+        self._raw.seek(0)
+        out.flush()
+        shutil.copyfileobj(self._raw, out.buffer, 1 << 20)
+        self._out.close()
+        out.write("  </testsuite>\n")
 
-def _cases(results: Mapping[str, Any], docs: list[_Doc], check: str) -> list[_Case | _Doc]:
-    """The testcases of one check; a document with nothing to say (no finding of the
-    check, nothing skipped) stands for its own passing testcase."""
-    run = results.get("run") or {}
-    fail_on = str((results.get("gate") or {}).get("fail_on", "error"))
-    has_index = bool((run.get("settings") or {}).get("index"))
-    index_skip = check == Check.INDEX_DUPLICATE.value and not has_index
-    unread_check = check in _UNREAD
-    return [
-        _Case(doc, check, fail_on, has_index)
-        if check in doc.by_check or index_skip or (doc.unreadable and not unread_check)
-        else doc
-        for doc in docs
-    ]
 
-
-def _write_suite(
-    out: TextIO, number: int, check: str, results: Mapping[str, Any], cases: list[_Case | _Doc]
-) -> None:
-    run = results.get("run") or {}
-    gate = results.get("gate") or {}
-    failures = sum(1 for c in cases if isinstance(c, _Case) and c.failing)
-    skipped = sum(1 for c in cases if isinstance(c, _Case) and c.skip_reason)
-    out.write(
-        f'  <testsuite name={_attr(check)} tests="{len(cases)}" failures="{failures}"'
-        f' errors="0" skipped="{skipped}" time="0" id="{number}"'
-        f" timestamp={_attr(run.get('started_at') or '')}>\n"
-        "    <properties>"
-        f'<property name="run_id" value={_attr(run.get("id") or "")}/>'
-        f'<property name="fail_on" value={_attr(gate.get("fail_on", "error"))}/>'
-        f'<property name="gate_passed" value={_attr(str(bool(gate.get("passed"))).lower())}/>'
-        "</properties>\n"
-    )
-    classname = _attr("audit." + check)
-    for case in cases:
-        if isinstance(case, _Doc):
-            head, tail = case.attrs
-            out.write(f"    <testcase {head}{classname}{tail}/>\n")
-        else:
-            out.write(f"    {case.xml(classname)}\n")
-    out.write("  </testsuite>\n")
+def _documents(source: Sequence[Any]) -> Iterator[_Doc]:
+    """Each document's testcase data, the documents read once and in order."""
+    lines = getattr(source, "lines", None)  # encoded documents: skip the paragraphs wrapper
+    if lines is not None:
+        for line in lines():
+            yield _Doc(loads_line(line))
+    else:
+        for doc in source:
+            yield _Doc(doc)
 
 
 def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:
     """Write junit.xml for a results.json document.
+
+    The documents are read once: each check's testcases go to a file of their own
+    as they pass, and the suites are put together at the end (memory stays flat
+    with the number of documents).
 
     Args:
         results: the results document (schema_version 1).
@@ -206,22 +206,34 @@ def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     source = results.get("documents") or []
-    docs = [_Doc(doc, source, i) for i, doc in enumerate(source)]
-    checks = check_names({c for d in docs for c in d.by_check})
-    n_docs = len(docs)
-    failures = sum(
-        sum(1 for c in _cases(results, docs, check) if isinstance(c, _Case) and c.failing)
-        for check in checks
-        if any(check in d.by_check for d in docs)  # only a finding of the check can fail it
-    )
-    duration = (results.get("run") or {}).get("duration_s") or 0
+    run = results.get("run") or {}
+    fail_on = str((results.get("gate") or {}).get("fail_on", "error"))
+    has_index = bool((run.get("settings") or {}).get("index"))
+    catalogue = check_names(())
+    suites = {c: _Suite(c, fail_on, has_index, target.parent) for c in catalogue}
+    found: set[Any] = set()
+    n_docs = 0
+    for doc in _documents(source):
+        n_docs += 1
+        found.update(doc.by_check)
+        for suite in suites.values():
+            suite.add(doc)
+    extra = check_names(found)[len(catalogue) :]
+    if extra:  # checks outside the catalogue: a second pass for their suites
+        more = [_Suite(c, fail_on, has_index, target.parent) for c in extra]
+        for doc in _documents(source):
+            for suite in more:
+                suite.add(doc)
+        suites |= {suite.check: suite for suite in more}
+    failures = sum(suite.failures for suite in suites.values())
+    duration = run.get("duration_s") or 0
     with atomic_open(target) as out:
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         out.write(
-            f'<testsuites name="audit" tests="{n_docs * len(checks)}" failures="{failures}"'
+            f'<testsuites name="audit" tests="{n_docs * len(suites)}" failures="{failures}"'
             f' errors="0" time={_attr(duration)}>\n'
         )
-        for number, check in enumerate(checks):
-            _write_suite(out, number, check, results, _cases(results, docs, check))
+        for number, suite in enumerate(suites.values()):
+            suite.copy_to(out, number, results, n_docs)
         out.write("</testsuites>\n")
     return target

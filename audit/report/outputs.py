@@ -21,6 +21,7 @@ from audit.report.files import (
     atomic_write_text,
     dumps,
     dumps_line,
+    loads_line,
     refresh_latest,
 )
 from audit.report.html import read_history, write_report
@@ -209,7 +210,8 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
                     i = part.start + k
                     if i >= len(docs):
                         raise RuntimeError("the spool and the results hold different documents")
-                    doc = docs.decoded(i) if encoded else dict(docs[i])
+                    line = docs.line(i) if encoded else ""
+                    doc = dict(loads_line(line)) if encoded else dict(docs[i])
                     if more["doc_id"] != doc["doc_id"]:
                         raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
                     record = output_record(doc, more.get("record"), more.get("text") or "")
@@ -218,7 +220,7 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
                     total += 1
                     paragraphs = more.get("paragraphs", [])
                     if encoded:  # the document's line as kept, with its paragraphs added
-                        yield with_key(docs.line(i), "paragraphs", paragraphs)
+                        yield with_key(line, "paragraphs", paragraphs)
                     else:
                         yield dumps_line({**doc, "paragraphs": paragraphs})
 

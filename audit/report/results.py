@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -38,6 +39,7 @@ def build_results(
     run: dict[str, Any],
     paragraphs: bool = True,
     release: bool = False,
+    spill: str | Path | None = None,
 ) -> dict[str, Any]:
     """The results document: run, gate, documents, clusters, expectations.
 
@@ -46,7 +48,8 @@ def build_results(
     as their JSON lines (:class:`audit.report.documents.EncodedDocuments`), a fraction
     of their size as dicts. With ``release`` the findings are taken out of ``corpus``
     and each document's are let go once its entry is built, so that the findings and
-    the results are not both held whole.
+    the results are not both held whole. With ``spill`` (a folder) those lines go to
+    an unnamed file there (:class:`audit.report.documents.LineFile`), not memory.
     """
     by_doc: dict[str, list[Finding]] = defaultdict(list)
     for f in corpus.findings:
@@ -81,7 +84,7 @@ def build_results(
         "schema_version": SCHEMA_VERSION,
         "run": run,
         "gate": gate,
-        "documents": list(documents()) if paragraphs else EncodedDocuments.of_lines(lines()),
+        "documents": list(documents()) if paragraphs else EncodedDocuments.of_lines(lines(), spill),
         "clusters": [c.to_dict() for c in corpus.clusters],
         "expectations": [e.to_dict() for e in corpus.expectations],
     }

@@ -109,6 +109,8 @@ def dedup_corpus(
     n = len(docs)
     sig = signatures_of(corpus, settings.num_perm)
     spool = corpus.spool
+    if spool is not None:
+        spool.unload("signature")  # the search owns the matrix now (read again for an index)
     bodies: Sequence[str]
     if "body_text" in docs.columns:
         bodies = [b if isinstance(b, str) else "" for b in docs["body_text"]]
@@ -119,7 +121,7 @@ def dedup_corpus(
     paragraphs = None  # read a document at a time from the spool when spilled
     if "body_paragraphs" not in docs.columns and spool is not None:
         paragraphs = spool.get("body_paragraphs")
-    outcome = deduplicate(docs, sig, bodies, settings, paragraphs, map_bands)
+    outcome = deduplicate(docs, sig, bodies, settings, paragraphs, map_bands, True)
     corpus.clusters.extend(outcome.clusters)
     corpus.findings.extend(outcome.findings)
     if outcome.templates and len(corpus.paragraphs):

@@ -83,6 +83,7 @@ class _Batch:
     digests: np.ndarray
     words: np.ndarray
     shingles: np.ndarray
+    own_sig: bool = False  # sig may be changed in place (no one else holds it)
 
 
 def _column(docs: pd.DataFrame, name: str) -> list[Any]:
@@ -173,7 +174,8 @@ def _apply_templates(
         rows = sorted(found.spans)
         new_texts = [blank(b.texts[r], found.spans[r]) for r in rows]
         sk = sketch(new_texts, settings)
-        b.sig = b.sig.copy()
+        if not b.own_sig:
+            b.sig = b.sig.copy()
         b.digests = b.digests.copy()
         b.words = b.words.copy()
         b.shingles = b.shingles.copy()
@@ -242,6 +244,7 @@ def deduplicate(
     settings: DedupSettings,
     body_paragraphs: Iterable[Any] | None = None,
     map_bands: Callable[..., Any] | None = None,
+    signatures_owned: bool = False,
 ) -> DedupOutcome:
     """Group the copies in a batch, choose each group's canonical original, explain each copy.
 
@@ -258,6 +261,8 @@ def deduplicate(
             order, when it is not in ``docs`` (a streaming run reads it from disk).
         map_bands: an engine's ``map``, to sort the LSH bands there (see
             :class:`audit.dedup.lsh.BandIndex`); None sorts them here.
+        signatures_owned: the caller lets go of ``signatures``: the rows of documents
+            with template paragraphs are signed again in place rather than in a copy.
 
     Returns:
         The clusters, one finding per copy, the template paragraphs and counts.
@@ -280,7 +285,9 @@ def deduplicate(
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _deduplicate(docs, signatures, body_texts, settings, body_paragraphs, map_bands)
+        return _deduplicate(
+            docs, signatures, body_texts, settings, body_paragraphs, map_bands, signatures_owned
+        )
     finally:
         if paused:
             gc.enable()
@@ -293,9 +300,11 @@ def _deduplicate(
     settings: DedupSettings,
     body_paragraphs: Iterable[Any] | None = None,
     map_bands: Callable[..., Any] | None = None,
+    signatures_owned: bool = False,
 ) -> DedupOutcome:
     credits = load_credits(settings)
     b = _batch(docs, signatures, body_texts, settings, credits)
+    b.own_sig = signatures_owned or b.sig is not signatures  # converted: a copy already
     n = len(b.ids)
     paragraphs = _column(docs, "body_paragraphs") if body_paragraphs is None else body_paragraphs
     template_paragraphs, template_groups = _apply_templates(b, paragraphs, settings)
@@ -363,7 +372,7 @@ def _star_clusters(
     is claimed, are computed for blocks of representatives at a time with numpy;
     only the claiming is sequential.
     """
-    lsh = BandIndex(reps, b.sig[reps] if reps else b.sig[:0], settings, map_bands)
+    lsh = BandIndex(reps, b.sig, settings, map_bands, rows=reps)
     stats |= {"lsh_bands": lsh.b, "lsh_rows": lsh.r, "candidates": 0, "estimated_out": 0}
     stats |= {"verified": 0, "rejected": 0}
     rows = np.asarray(reps, dtype=np.int64)
@@ -407,10 +416,13 @@ def _star_clusters(
 def _fold(sig: np.ndarray) -> np.ndarray:
     """Each 32-bit MinHash value folded to 8 bits (its four bytes XORed): equal values
     give equal bytes, different ones the same byte one time in 256."""
-    x = sig.astype(np.uint32, copy=True)
-    x ^= x >> 16
-    x ^= x >> 8
-    return x.astype(np.uint8)
+    out = np.empty(sig.shape, dtype=np.uint8)
+    for at in range(0, len(sig), 65_536):  # a block at a time: no full-size temporary
+        x = sig[at : at + 65_536].astype(np.uint32, copy=True)
+        x ^= x >> 16
+        x ^= x >> 8
+        out[at : at + 65_536] = x
+    return out
 
 
 def _histogram(sizes: list[int]) -> dict[str, int]:

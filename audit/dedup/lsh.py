@@ -109,12 +109,17 @@ class BandIndex:
     batch whose documents share many buckets needs. The bands are independent, so
     ``map_bands`` (an engine's ``map``) may sort them elsewhere, e.g. as Dask tasks.
 
+    ``rows`` names the rows of ``signatures`` that hold the keys' signatures (in
+    the order of ``keys``) when it is a larger matrix.
+
     Example:
         >>> s = DedupSettings()
         >>> sig = np.zeros((3, s.num_perm), dtype=np.uint32)
         >>> sig[2] = 7
         >>> sorted(BandIndex([10, 11, 12], sig, s).neighbours(10))
         [10, 11]
+        >>> sorted(BandIndex([20, 21], sig, s, rows=[2, 0]).neighbours(20))
+        [20]
     """
 
     def __init__(
@@ -123,13 +128,22 @@ class BandIndex:
         signatures: np.ndarray,
         settings: DedupSettings,
         map_bands: Any = None,
+        rows: np.ndarray | list[int] | None = None,
     ) -> None:
         self.b, self.r = candidate_params(settings)
         self.keys = np.asarray(keys, dtype=np.int64)
         self._row = {int(k): i for i, k in enumerate(keys)}
         n = len(keys)
-        sig = np.ascontiguousarray(signatures[:, : self.b * self.r], dtype=np.uint32)
-        bands = (sig[:, j * self.r : (j + 1) * self.r] for j in range(self.b))
+        r = self.r
+        if rows is None:  # the signatures of the keys, in order
+            sig = np.ascontiguousarray(signatures[:, : self.b * r], dtype=np.uint32)
+            bands = (sig[:, j * r : (j + 1) * r] for j in range(self.b))
+        else:  # rows of a larger matrix, gathered a band at a time (no copy of the whole)
+            picked = np.asarray(rows, dtype=np.int64)
+            bands = (
+                np.ascontiguousarray(signatures[picked, j * r : (j + 1) * r], dtype=np.uint32)
+                for j in range(self.b)
+            )
         mapper = map_bands or (lambda fn, items, ctx: (fn(x, ctx) for x in items))
         # positions are held once per (document, shared band): 4 bytes each when they fit
         wide = n * self.b >= np.iinfo(np.int32).max

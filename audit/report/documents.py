@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import os
 import tempfile
+import weakref
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -114,6 +115,7 @@ class LineFile(Sequence[str]):
 
     def __init__(self, lines: Iterable[str], folder: str | Path | None = None) -> None:
         self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (lives as long as self)
+        weakref.finalize(self, self._file.close)
         self._offsets = array("q", [0])
         end = 0
         pending: list[bytes] = []

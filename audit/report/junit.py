@@ -30,6 +30,7 @@ import json
 import re
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -112,6 +113,7 @@ class _Suite:
         self._out = io.TextIOWrapper(
             self._raw, encoding="utf-8", errors="backslashreplace", newline="\n"
         )
+        weakref.finalize(self, self._out.close)  # a write that failed midway
 
     def add(self, doc: _Doc) -> None:
         """The document's testcase of this check."""

@@ -91,9 +91,9 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         corpus.spool = spool
         prefetch_bundle()  # the report's chart scripts, built while the global stages run
         stages.start("dedup")
-        # LSH bands on the engine; only the counts are kept (the findings go with the corpus)
+        # LSH bands on the engine; only the counts are kept (the findings go with the corpus).
+        # The search takes the signature matrix from the spool; an index reads it again.
         dedup_stats = dedup_corpus(corpus, settings.dedup, map_bands=engine.map).stats
-        spool.unload("signature")  # 512 bytes a document; read again only for an index
     finally:
         # a run stopped early shuts the worker pool down here, not when the generator is collected
         getattr(work, "close", lambda: None)()
@@ -131,8 +131,8 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         "dedup": dedup_stats,
     }
     stages.start("results")
-    # each document's line holds its findings from here on: the findings are let go
-    # ... and the lines wait on disk for the writers (a kilobyte or more each)
+    # each document's line holds its findings from here on (the findings are let go),
+    # and the lines wait on disk for the writers (a kilobyte or more each)
     results = build_results(
         corpus, gate.verdicts, gate.to_dict(), run, False, release=True, spill=spool.folder
     )

@@ -121,7 +121,7 @@ def dedup_corpus(
     paragraphs = None  # read a document at a time from the spool when spilled
     if "body_paragraphs" not in docs.columns and spool is not None:
         paragraphs = spool.get("body_paragraphs")
-    outcome = deduplicate(docs, sig, bodies, settings, paragraphs, map_bands, True)
+    outcome = deduplicate(docs, sig, bodies, settings, paragraphs, map_bands, signatures_owned=True)
     corpus.clusters.extend(outcome.clusters)
     corpus.findings.extend(outcome.findings)
     if outcome.templates and len(corpus.paragraphs):

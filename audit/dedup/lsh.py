@@ -173,14 +173,7 @@ class BandIndex:
 
         A position appears once per bucket it shares with ``i``; empty when ``i`` shares none.
         """
-        buckets = self._tags[self._starts[i] : self._starts[i + 1]]
-        if not len(buckets):
-            return buckets
-        lo, hi = self._lo[buckets], self._hi[buckets]
-        lengths = hi - lo
-        ends = np.cumsum(lengths)
-        at = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(lo - ends + lengths, lengths)
-        return self._members[at]
+        return self._gather(self._tags[self._starts[i] : self._starts[i + 1]])[0]
 
     def blocks(self, limit: int) -> Iterator[tuple[int, int]]:
         """Consecutive position ranges ``[start, stop)`` whose buckets hold about ``limit``
@@ -202,19 +195,22 @@ class BandIndex:
         sharing a bucket, sorted by ``i`` then ``p`` (two int64 arrays)."""
         n = len(self.keys)
         a, z = int(self._starts[start]), int(self._starts[stop])
-        buckets = self._tags[a:z]
-        lo, hi = self._lo[buckets], self._hi[buckets]
-        lengths = hi - lo
-        ends = np.cumsum(lengths)
-        total = int(ends[-1]) if len(ends) else 0
-        at = np.arange(total, dtype=np.int64) + np.repeat(lo - ends + lengths, lengths)
-        other = self._members[at].astype(np.int64)
-        del at
+        other, lengths = self._gather(self._tags[a:z])
+        other = other.astype(np.int64)
         per_position = np.diff(self._starts[start : stop + 1])
         owner = np.repeat(np.repeat(np.arange(start, stop, dtype=np.int64), per_position), lengths)
         later = other > owner
         key = sorted_unique(owner[later] * n + other[later])
         return key // n, key % n
+
+    def _gather(self, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The members of ``buckets``, one bucket after the other, and each bucket's size."""
+        lo, hi = self._lo[buckets], self._hi[buckets]
+        lengths = hi - lo
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
+        at = np.arange(total, dtype=np.int64) + np.repeat(lo - ends + lengths, lengths)
+        return self._members[at], lengths
 
     def neighbours(self, key: int) -> set[int]:
         """The keys sharing a bucket with ``key`` (itself included)."""

@@ -157,7 +157,6 @@ class LineFile(Sequence[str]):
         while i < n:
             # as many whole lines as fit in a block, at least one
             j = max(bisect.bisect_right(offsets, offsets[i] + self._BLOCK, i + 1) - 1, i + 1)
-            j = min(j, n)
             base = offsets[i]
             blob = self._read(base, offsets[j])
             for k in range(i, j):

@@ -118,24 +118,23 @@ class _Suite:
     def add(self, doc: _Doc) -> None:
         """The document's testcase of this check."""
         head, tail = doc.attrs
-        found = doc.by_check.get(self.check)
-        if found is None and not self.index_skip and not (doc.unreadable and not self.unread_check):
-            self._out.write(f"    <testcase {head}{self.classname}{tail}/>\n")
-            return
-        self._out.write(f"    {self._case(doc, found or [])}\n")
-
-    def _case(self, doc: _Doc, found: list[Mapping[str, Any]]) -> str:
-        head, tail = doc.attrs
         attrs = head + self.classname + tail
-        if not found:
-            if doc.unreadable and not self.unread_check:
-                reason = "the document could not be read"
-            elif self.index_skip:
-                reason = "no corpus index given (--index)"
-            else:
-                return f"<testcase {attrs}/>"
-            self.skipped += 1
-            return f"<testcase {attrs}><skipped message={_attr(reason)}/></testcase>"
+        found = doc.by_check.get(self.check)
+        if found:
+            self._out.write(f"    {self._case(attrs, found)}\n")
+            return
+        if doc.unreadable and not self.unread_check:
+            reason = "the document could not be read"
+        elif self.index_skip:
+            reason = "no corpus index given (--index)"
+        else:
+            self._out.write(f"    <testcase {attrs}/>\n")
+            return
+        self.skipped += 1
+        self._out.write(f"    <testcase {attrs}><skipped message={_attr(reason)}/></testcase>\n")
+
+    def _case(self, attrs: str, found: list[Mapping[str, Any]]) -> str:
+        """The testcase of a document with findings of this check."""
         failing = [f for f in found if _quarantines(f.get("severity"), self.fail_on)]
         others = [f for f in found if not _quarantines(f.get("severity"), self.fail_on)]
         parts = [f"<testcase {attrs}>"]

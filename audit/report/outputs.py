@@ -196,7 +196,8 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
     at all.
     """
     docs = results["documents"]
-    encoded = isinstance(docs, EncodedDocuments)
+    # the kept lines, read in order and in blocks as the parts come (from the first document)
+    lines = docs.lines() if isinstance(docs, EncodedDocuments) else None
     total = 0
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(atomic_open(run_dir / "results.json"))
@@ -210,8 +211,8 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
                     i = part.start + k
                     if i >= len(docs):
                         raise RuntimeError("the spool and the results hold different documents")
-                    line = docs.line(i) if encoded else ""
-                    doc = dict(loads_line(line)) if encoded else dict(docs[i])
+                    line = next(lines) if lines is not None else None
+                    doc = dict(loads_line(line)) if line is not None else dict(docs[i])
                     if more["doc_id"] != doc["doc_id"]:
                         raise RuntimeError(f"spool out of step at document {doc['doc_id']!r}")
                     record = output_record(doc, more.get("record"), more.get("text") or "")
@@ -219,7 +220,7 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
                     target.write(dumps_line(record) + "\n")
                     total += 1
                     paragraphs = more.get("paragraphs", [])
-                    if encoded:  # the document's line as kept, with its paragraphs added
+                    if line is not None:  # the document's line as kept, with its paragraphs
                         yield with_key(line, "paragraphs", paragraphs)
                     else:
                         yield dumps_line({**doc, "paragraphs": paragraphs})

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from audit.config import DedupSettings
-from audit.dedup.cross import deduplicate
+from audit.dedup.cross import _EqualBytes, _fold, deduplicate
 from audit.dedup.minhash import signatures, text_digests
 
 rng = random.Random(5)
@@ -258,3 +258,25 @@ def test_cluster_ids_are_stable() -> None:
     assert run(rows)[0].clusters[0].id == run(list(reversed(rows)))[0].clusters[0].id
     d = run(rows)[0].clusters[0].to_dict()
     assert d["size"] == 2 and d["pairs"][0]["containment"] == 1.0
+
+
+@pytest.mark.parametrize("width", [128, 12, 8])
+def test_equal_bytes_counts_like_numpy(width: int) -> None:
+    rng = np.random.default_rng(width)
+    matrix = rng.integers(0, 3, size=(50, width), dtype=np.uint8)  # many equal bytes
+    a, c = rng.integers(0, 50, 300), rng.integers(0, 50, 300)
+    count = _EqualBytes(matrix, block=300)
+    expected = np.count_nonzero(matrix[a] == matrix[c], axis=1)
+    assert count(a, c).tolist() == expected.tolist()
+    assert count(a[:7], c[:7]).tolist() == expected[:7].tolist()  # a shorter block
+
+
+def test_folded_signatures_keep_every_equal_value() -> None:
+    rng = np.random.default_rng(5)
+    sig = rng.integers(0, 2**32, size=(40, 16), dtype=np.uint64).astype(np.uint32)
+    sig[1::2] = np.where(rng.random((20, 16)) < 0.5, sig[::2], sig[1::2])
+    folded = _fold(sig)
+    assert (
+        np.count_nonzero(folded[1::2] == folded[::2], axis=1)
+        >= np.count_nonzero(sig[1::2] == sig[::2], axis=1)
+    ).all()

@@ -120,9 +120,12 @@ def test_shared_buckets_groups_wide_bands_like_machine_words() -> None:
     assert groups == {k: v for k, v in rows_of.items() if len(v) > 1}
     narrow = band[:, :2]  # 8 bytes: one machine word
     members, bounds = shared_buckets(narrow)
-    found = sorted(members[a:z].tolist() for a, z in itertools.pairwise(bounds))
+    found = [members[a:z].tolist() for a, z in itertools.pairwise(bounds)]
     pairs: dict[tuple[int, ...], list[int]] = {}
     for i, row in enumerate(narrow.tolist()):
         pairs.setdefault(tuple(row), []).append(i)
-    assert found == sorted(v for v in pairs.values() if len(v) > 1)
+    # buckets in the order of their band value as a machine word, rows ascending in each
+    word = narrow.view(np.uint64).ravel()
+    expected = sorted((v for v in pairs.values() if len(v) > 1), key=lambda v: int(word[v[0]]))
+    assert found == expected
     assert shared_buckets(band[:1])[0].size == 0

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.dedup import minhash as mh
-from audit.dedup.verify import compare, estimate, profile, shared_passages
+from audit.dedup.verify import _WORD, compare, estimate, profile, profiles, shared_passages
 
 STORY = " ".join(f"word{i}" for i in range(60))
 
@@ -24,6 +24,28 @@ def test_profile_words_are_the_signature_words(text: str) -> None:
     assert p.shingles.tolist() == expected
     if text.isascii():  # offsets come straight from the normalized bytes
         assert [t.lower().encode() for t in tokens] == mh.words(text)
+    else:  # the words are the runs of non-separators (of the lower-cased text, same length)
+        lowered = text.lower()
+        source = lowered if len(lowered) == len(text) else text
+        spans = [m.span() for m in _WORD.finditer(source)]
+        assert list(zip(p.starts.tolist(), p.ends.tolist(), strict=True)) == spans
+
+
+def test_profiles_of_many_texts_are_each_texts_profile() -> None:
+    texts = [
+        "Plain ASCII words, with punctuation!",
+        "",
+        "İstanbul’s “quoted” words — and ｆｕｌｌ－ｗｉｄｔｈ ones",
+        "lone \udc80 surrogate and 𝐛𝐨𝐥𝐝 letters here",
+        "ß and ǅ: Σίσυφος ΣΊΣΥΦΟΣ",
+        "a b",
+    ] * 60  # more than one batch of texts hashed together
+    for k in (1, 3):
+        many = profiles(texts, k)
+        for text, got in zip(texts, many, strict=True):
+            one = profile(text, k)
+            for field in ("shingles", "unique", "starts", "ends"):
+                assert getattr(got, field).tolist() == getattr(one, field).tolist(), (text, field)
 
 
 def test_profile_shingles_are_the_signature_shingles() -> None:

@@ -45,7 +45,15 @@ from audit.dedup.credits import Credits, _host, load_credits
 from audit.dedup.lsh import BandIndex
 from audit.dedup.minhash import is_empty, sketch
 from audit.dedup.templates import blank, find_templates
-from audit.dedup.verify import Profile, compare, estimate, profile, shared_passages
+from audit.dedup.verify import (
+    Profile,
+    compare,
+    estimate,
+    profile,
+    profiles,
+    shared_passages,
+    sorted_unique,
+)
 from audit.model import Check, Cluster, Finding, Pair, Severity
 
 _NO_DATE = "~"  # sorts after every 'YYYY-MM-DD'
@@ -188,6 +196,9 @@ def _apply_templates(
     return [found.paragraphs, found.groups]
 
 
+_CACHED_PROFILES = 4096  # profiles kept before the cache starts afresh
+
+
 class _Verifier:
     """Exact checks of candidate pairs, with the latest profiles kept."""
 
@@ -199,11 +210,19 @@ class _Verifier:
     def profile(self, row: int) -> Profile:
         p = self.cache.get(row)
         if p is None:
-            if len(self.cache) > 4096:
+            if len(self.cache) > _CACHED_PROFILES:
                 self.cache.clear()
             p = profile(self.b.texts[row], self.s.shingle_size)
             self.cache[row] = p
         return p
+
+    def warm(self, rows: Iterable[int]) -> None:
+        """Compute the profiles of ``rows`` that are not cached, together (faster)."""
+        todo = [r for r in dict.fromkeys(rows) if r not in self.cache]
+        if len(self.cache) + len(todo) > _CACHED_PROFILES:
+            self.cache.clear()
+        texts = [self.b.texts[r] for r in todo]
+        self.cache.update(zip(todo, profiles(texts, self.s.shingle_size), strict=True))
 
     def passes(self, jaccard: float, containment: float, small: int) -> bool:
         s = self.s
@@ -211,25 +230,20 @@ class _Verifier:
             containment >= s.min_containment and small >= s.min_containment_shingles
         )
 
-    def prefilter(
-        self, rows: np.ndarray | int, cands: np.ndarray, sig: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """MinHash estimates of ``rows`` (one, or one per candidate) against ``cands``;
-        mask of the pairs worth verifying.
+    def worth(self, rows: np.ndarray, cands: np.ndarray, equal: np.ndarray) -> np.ndarray:
+        """Mask of the pairs worth verifying, from how many signature values they share.
 
-        ``sig`` replaces the signatures by a folding of them (see :func:`_fold`):
-        equal values stay equal, so the estimates can only rise and every pair the
-        signatures pass is passed too.
+        The estimates are those of the MinHash signatures; counts of a folding of
+        them (see :func:`_fold`) can only be higher, so every pair the signatures
+        pass is passed too.
         """
         s, b = self.s, self.b
-        sig = b.sig if sig is None else sig
-        est_j = np.count_nonzero(sig[cands] == sig[rows], axis=1) / sig.shape[1]
+        est_j = equal / b.sig.shape[1]
         est_c = estimate(est_j, b.shingles[rows], b.shingles[cands])
         small = np.minimum(b.shingles[rows], b.shingles[cands])
-        ok = (est_j >= s.min_jaccard - s.verify_slack) | (
+        return (est_j >= s.min_jaccard - s.verify_slack) | (
             (est_c >= s.min_containment - s.verify_slack) & (small >= s.min_containment_shingles)
         )
-        return ok, est_j, est_c
 
     def verify(self, a: int, c: int) -> tuple[bool, float, float]:
         pa, pc = self.profile(a), self.profile(c)
@@ -349,6 +363,7 @@ def _deduplicate(
 
 _PAIR_BLOCK = 2_000_000  # bucket members expanded at a time when listing candidate pairs
 _PREFILTER_BLOCK = 32_768  # pairs whose signatures are compared at a time
+_WARM_REPS = 256  # representatives whose candidates' profiles are computed together
 
 
 def _star_clusters(
@@ -376,7 +391,7 @@ def _star_clusters(
     stats |= {"lsh_bands": lsh.b, "lsh_rows": lsh.r, "candidates": 0, "estimated_out": 0}
     stats |= {"verified": 0, "rejected": 0}
     rows = np.asarray(reps, dtype=np.int64)
-    folded = _fold(b.sig)
+    count_equal = _EqualBytes(_fold(b.sig), _PREFILTER_BLOCK)
     claimed = np.zeros(len(reps), dtype=bool)
     for start, stop in lsh.blocks(_PAIR_BLOCK):
         firsts, seconds = lsh.pairs(start, stop)
@@ -385,10 +400,20 @@ def _star_clusters(
             part = slice(at, at + _PREFILTER_BLOCK)
             a, c = rows[firsts[part]], rows[seconds[part]]
             # a quarter of the bytes first; the few pairs that pass are screened exactly
-            rough = np.flatnonzero(verifier.prefilter(a, c, folded)[0])
-            worth[at + rough] = verifier.prefilter(a[rough], c[rough])[0]
+            rough = np.flatnonzero(verifier.worth(a, c, count_equal(a, c)))
+            a, c = a[rough], c[rough]
+            equal = np.count_nonzero(b.sig[a] == b.sig[c], axis=1)
+            worth[at + rough] = verifier.worth(a, c, equal)
         bounds = np.searchsorted(firsts, np.arange(start, stop + 1)).tolist()
         for i in range(start, stop):
+            if (i - start) % _WARM_REPS == 0:  # profiles of the next pairs to verify, together
+                a, z = bounds[i - start], bounds[min(i + _WARM_REPS, stop) - start]
+                left = a + np.flatnonzero(
+                    worth[a:z] & ~claimed[seconds[a:z]] & ~claimed[firsts[a:z]]
+                )
+                verifier.warm(
+                    rows[sorted_unique(np.concatenate((firsts[left], seconds[left])))].tolist()
+                )
             r = reps[i]
             if claimed[i]:
                 continue
@@ -423,6 +448,38 @@ def _fold(sig: np.ndarray) -> np.ndarray:
         x ^= x >> 8
         out[at : at + 65_536] = x
     return out
+
+
+class _EqualBytes:
+    """How many bytes two rows of a ``uint8`` matrix have equal, for many pairs of rows.
+
+    The rows are gathered into buffers made once (a fresh array per block costs more
+    than the comparison), and the equal bytes are counted eight to a machine word.
+    """
+
+    _BYTES = np.uint64(0x00FF00FF00FF00FF)
+    _LANES = np.uint64(0x0001000100010001)
+
+    def __init__(self, matrix: np.ndarray, block: int) -> None:
+        self.matrix = matrix
+        width = matrix.shape[1]
+        self.by_words = width % 8 == 0 and width < 2048  # 16-bit lanes cannot overflow
+        self.left = np.empty((block, width), dtype=np.uint8)
+        self.right = np.empty((block, width), dtype=np.uint8)
+        self.equal = np.empty((block, width), dtype=bool)
+
+    def __call__(self, a: np.ndarray, c: np.ndarray) -> np.ndarray:
+        n = len(a)
+        left, right, equal = self.left[:n], self.right[:n], self.equal[:n]
+        np.take(self.matrix, a, axis=0, out=left, mode="clip")  # "raise" would copy
+        np.take(self.matrix, c, axis=0, out=right, mode="clip")
+        np.equal(left, right, out=equal)
+        if not self.by_words:
+            return np.count_nonzero(equal, axis=1)
+        # the 0/1 bytes summed by word: eight byte-wide counts per pair, then added up
+        lanes = equal.view(np.uint64).sum(axis=1, dtype=np.uint64)
+        lanes = (lanes & self._BYTES) + ((lanes >> np.uint64(8)) & self._BYTES)
+        return ((lanes * self._LANES) >> np.uint64(48)).astype(np.int64)
 
 
 def _histogram(sizes: list[int]) -> dict[str, int]:

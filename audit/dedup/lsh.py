@@ -233,7 +233,7 @@ def shared_buckets(band: np.ndarray, _: Any = None) -> tuple[np.ndarray, np.ndar
         key = key.ravel()
     else:
         key = np.ascontiguousarray(band).view(machine).ravel()
-    order = np.argsort(key, kind="stable")  # groups equal values, rows ascending within
+    order = np.argsort(key)  # groups equal values (a stable sort is 3x slower)
     ordered = key[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     del ordered
@@ -241,8 +241,10 @@ def shared_buckets(band: np.ndarray, _: Any = None) -> tuple[np.ndarray, np.ndar
     shared = sizes > 1
     if not shared.any():
         return none
-    members = order[np.repeat(shared, sizes)].astype(np.int64)
     kept = sizes[shared]
+    # rows ascending within each bucket: sort (bucket, row) as one integer
+    bucket = np.repeat(np.arange(len(kept), dtype=np.int64), kept)
+    members = np.sort(bucket * n + order[np.repeat(shared, sizes)]) % n
     bounds = np.zeros(len(kept) + 1, dtype=np.int64)
     np.cumsum(kept, out=bounds[1:])
     return members, bounds

@@ -200,13 +200,14 @@ class Sketches:
 class _Words:
     """Normalized words of a batch of texts: hashes and where each text's words lie."""
 
-    __slots__ = ("ends", "hashes", "offsets", "starts")
+    __slots__ = ("ends", "hashes", "offsets", "starts", "text_starts")
 
     def __init__(self, texts: list[str]) -> None:
         parts = [_prenormalize(t) for t in texts]
         lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)) + 1
         text_starts = np.zeros(len(parts) + 1, dtype=np.int64)
         np.cumsum(lengths, out=text_starts[1:])
+        self.text_starts = text_starts  # where each text's bytes begin in the joined buffer
         raw = (b" ".join(parts) + b" " * _PAD).translate(_TABLE)
         is_word = np.empty(len(raw) + 1, dtype=bool)
         is_word[0] = False

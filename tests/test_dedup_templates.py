@@ -56,3 +56,16 @@ def test_a_story_published_three_times_is_not_a_template() -> None:
 
 def test_blank_keeps_offsets() -> None:
     assert blank("abc def ghi", [(4, 7), (9, 20)]) == "abc     g  "
+
+
+def test_a_footer_twice_in_one_document_counts_once() -> None:
+    texts, rows = layout([[STORIES[0], FOOTER, FOOTER], [STORIES[1], FOOTER], [STORIES[2]]])
+    found = find_templates(["a", "b", "c"], ["site"] * 3, rows, texts, DedupSettings())
+    assert found.paragraphs == []
+
+
+def test_rows_without_a_digest_or_with_bad_offsets_are_skipped() -> None:
+    texts, rows = layout([[s, FOOTER] for s in STORIES[:3]])
+    rows[0] = [*rows[0], (7, -1, 5, 99), (8, 9, 3, 99), (9, 0, 4, 0)]  # negative, reversed, none
+    found = find_templates(["a", "b", "c"], ["site"] * 3, [*rows, None], texts, DedupSettings())
+    assert sorted(found.paragraphs) == [("a", 1), ("b", 1), ("c", 1)]

@@ -11,7 +11,7 @@ is not taken for its template, while a footer it prints under every story is.
 
 from __future__ import annotations
 
-from array import array
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
@@ -21,7 +21,7 @@ import pandas as pd
 
 from audit.config import DedupSettings
 from audit.dedup.minhash import sketch
-from audit.dedup.verify import estimate
+from audit.dedup.verify import estimate, sorted_unique
 
 
 @dataclass(slots=True)
@@ -50,64 +50,100 @@ def find_templates(
         settings: ``template_min_docs`` and the verification thresholds.
     """
     out = Templates()
-    # machine integers, not Python ones: a batch has some ten body paragraphs per document
-    rows, idxs, starts, ends, digests = (array("q"), array("q"), array("q"), array("q"), array("Q"))
-    for row, paras in enumerate(body_paragraphs):
-        if not isinstance(paras, list | tuple):
-            continue
-        for idx, s, e, d in paras:
-            if d and 0 <= s <= e:
-                rows.append(row)
-                idxs.append(idx)
-                starts.append(s)
-                ends.append(e)
-                digests.append(d)
-    if not rows:
+    table = _paragraph_table(body_paragraphs)
+    if table is None:
         return out
-    row_of = np.frombuffer(rows, dtype=np.int64)
-    outlet_codes = pd.factorize(pd.Series(outlets, dtype=object))[0]
-    frame = pd.DataFrame(
-        {
-            "row": row_of,
-            "outlet": outlet_codes[row_of],  # outlets as codes: the groups are what matter
-            "idx": np.frombuffer(idxs, dtype=np.int64),
-            "start": np.frombuffer(starts, dtype=np.int64),
-            "end": np.frombuffer(ends, dtype=np.int64),
-            "digest": np.frombuffer(digests, dtype=np.uint64),
-        }
-    )
-    docs_per_text = frame.groupby(["outlet", "digest"], sort=False)["row"].transform("nunique")
-    rec = frame[docs_per_text >= settings.template_min_docs]
-    if rec.empty:
+    rows, digests = table
+    row_of = rows[:, 0]
+    n_rows = len(outlets)
+    # (source, text) groups as small integer codes: outlets and digests factorized
+    outlet = pd.factorize(pd.Series(outlets, dtype=object))[0][row_of].astype(np.int64)
+    text = pd.factorize(digests)[0].astype(np.int64)
+    group = pd.factorize(outlet * (int(text.max()) + 1) + text)[0].astype(np.int64)
+    # the distinct (group, document) pairs, sorted: each group's documents ascending
+    doc_keys = sorted_unique(group * n_rows + row_of)
+    docs_per_group = np.bincount(doc_keys // n_rows)
+    recurring = docs_per_group >= settings.template_min_docs
+    rec = np.flatnonzero(recurring[group])  # the paragraphs of recurring texts, in order
+    if not len(rec):
         return out
     # the remainder of each document that has recurring paragraphs
-    rec_rows = sorted(set(rec["row"].tolist()))
     spans_of: dict[int, list[tuple[int, int]]] = {}
-    for row, s, e in rec[["row", "start", "end"]].itertuples(index=False, name=None):
-        spans_of.setdefault(int(row), []).append((int(s), int(e)))
+    for row, s, e in rows[rec][:, [0, 2, 3]].tolist():
+        spans_of.setdefault(row, []).append((s, e))
+    rec_rows = sorted(spans_of)
     remainders = [blank(body_texts[r], spans_of[r]) for r in rec_rows]
     sk = sketch(remainders, settings)
-    where = {r: i for i, r in enumerate(rec_rows)}
-    keys: set[tuple[int, int]] = set()
-    for key, group in rec.groupby(["outlet", "digest"], sort=False)["row"]:
-        outlet, digest = cast(tuple[int, int], key)
-        members = [where[r] for r in sorted(set(group.tolist()))]
-        if _distinct_stories(members, sk.values, sk.shingles, settings) >= (
-            settings.template_min_docs
-        ):
-            keys.add((int(outlet), int(digest)))
-    if not keys:
-        return out
-    out.groups = len(keys)
-    is_template = [
-        (int(o), int(d)) in keys for o, d in zip(rec["outlet"], rec["digest"], strict=True)
-    ]
-    for row, idx, s, e in rec[is_template][["row", "idx", "start", "end"]].itertuples(
-        index=False, name=None
-    ):
-        out.paragraphs.append((doc_ids[row], int(idx)))
-        out.spans.setdefault(int(row), []).append((int(s), int(e)))
+    where = np.zeros(n_rows, dtype=np.int64)
+    where[rec_rows] = np.arange(len(rec_rows))
+    doc_keys = doc_keys[recurring[doc_keys // n_rows]]
+    key_group = doc_keys // n_rows
+    bounds = np.flatnonzero(np.diff(key_group, prepend=-1, append=-1))
+    members_of = where[doc_keys % n_rows].tolist()
+    templates = np.zeros(len(docs_per_group), dtype=bool)
+    for a, z in itertools.pairwise(bounds.tolist()):
+        stories = _distinct_stories(members_of[a:z], sk.values, sk.shingles, settings)
+        templates[key_group[a]] = stories >= settings.template_min_docs
+    out.groups = int(np.count_nonzero(templates))
+    hit = rec[templates[group[rec]]]
+    for row, idx, s, e in rows[hit].tolist():
+        out.paragraphs.append((doc_ids[row], idx))
+        out.spans.setdefault(row, []).append((s, e))
     return out
+
+
+_BLOCK = 8_192  # documents whose paragraphs are converted to arrays at a time
+
+
+def _paragraph_table(
+    body_paragraphs: Iterable[object],
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(row, idx, start, end)`` of every paragraph with a digest and sane offsets, and
+    the digests; None when there are none."""
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    block: list[tuple[int, Sequence[tuple[int, int, int, int]]]] = []
+    for row, paras in enumerate(body_paragraphs):
+        if isinstance(paras, list | tuple) and paras:
+            block.append((row, cast(Sequence[tuple[int, int, int, int]], paras)))
+            if len(block) >= _BLOCK:
+                parts.append(_block_table(block))
+                block = []
+    if block:
+        parts.append(_block_table(block))
+    if not parts:
+        return None
+    rows = np.concatenate([p[0] for p in parts])
+    digests = np.concatenate([p[1] for p in parts])
+    return (rows, digests) if len(rows) else None
+
+
+def _block_table(
+    block: list[tuple[int, Sequence[tuple[int, int, int, int]]]],
+) -> tuple[np.ndarray, np.ndarray]:
+    counts = [len(paras) for _, paras in block]
+    n = sum(counts)
+    values = itertools.chain.from_iterable(itertools.chain.from_iterable(p for _, p in block))
+    try:  # every value a non-negative integer: one conversion for the whole block
+        flat = np.fromiter(values, dtype=np.uint64, count=4 * n).reshape(n, 4)
+    except (OverflowError, TypeError, ValueError):
+        return _checked_block_table(block)
+    digests = flat[:, 3].copy()
+    rows = np.empty((n, 4), dtype=np.int64)
+    rows[:, 0] = np.repeat(np.fromiter((r for r, _ in block), np.int64, len(block)), counts)
+    rows[:, 1:] = flat[:, :3]  # indexes and offsets of a text: far below 2**63
+    keep = (digests != 0) & (rows[:, 2] <= rows[:, 3])
+    return rows[keep], digests[keep]
+
+
+def _checked_block_table(
+    block: list[tuple[int, Sequence[tuple[int, int, int, int]]]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same table, a paragraph at a time (for values that are not all plain)."""
+    kept = [
+        (row, idx, s, e, d) for row, paras in block for idx, s, e, d in paras if d and 0 <= s <= e
+    ]
+    rows = np.array([k[:4] for k in kept], dtype=np.int64).reshape(-1, 4)
+    return rows, np.array([k[4] for k in kept], dtype=np.uint64)
 
 
 def _distinct_stories(

@@ -364,6 +364,7 @@ def _deduplicate(
 _PAIR_BLOCK = 2_000_000  # bucket members expanded at a time when listing candidate pairs
 _PREFILTER_BLOCK = 32_768  # pairs whose signatures are compared at a time
 _WARM_REPS = 256  # representatives whose candidates' profiles are computed together
+_UNCLAIMED = np.iinfo(np.int64).max
 
 
 def _star_clusters(
@@ -392,7 +393,9 @@ def _star_clusters(
     stats |= {"verified": 0, "rejected": 0}
     rows = np.asarray(reps, dtype=np.int64)
     count_equal = _EqualBytes(_fold(b.sig), _PREFILTER_BLOCK)
-    claimed = np.zeros(len(reps), dtype=bool)
+    # who claimed each representative: its own position once it starts a cluster, that
+    # of the cluster's first member once it joins one, _UNCLAIMED before
+    by = np.full(len(reps), _UNCLAIMED, dtype=np.int64)
     for start, stop in lsh.blocks(_PAIR_BLOCK):
         firsts, seconds = lsh.pairs(start, stop)
         worth = np.zeros(len(firsts), dtype=bool)
@@ -404,38 +407,39 @@ def _star_clusters(
             a, c = a[rough], c[rough]
             equal = np.count_nonzero(b.sig[a] == b.sig[c], axis=1)
             worth[at + rough] = verifier.worth(a, c, equal)
-        bounds = np.searchsorted(firsts, np.arange(start, stop + 1)).tolist()
+        # only the pairs worth verifying are walked one by one
+        w_firsts, w_seconds = firsts[worth], seconds[worth]
+        bounds = np.searchsorted(w_firsts, np.arange(start, stop + 1)).tolist()
         for i in range(start, stop):
             if (i - start) % _WARM_REPS == 0:  # profiles of the next pairs to verify, together
                 a, z = bounds[i - start], bounds[min(i + _WARM_REPS, stop) - start]
                 left = a + np.flatnonzero(
-                    worth[a:z] & ~claimed[seconds[a:z]] & ~claimed[firsts[a:z]]
+                    (by[w_seconds[a:z]] == _UNCLAIMED) & (by[w_firsts[a:z]] == _UNCLAIMED)
                 )
                 verifier.warm(
-                    rows[sorted_unique(np.concatenate((firsts[left], seconds[left])))].tolist()
+                    rows[sorted_unique(np.concatenate((w_firsts[left], w_seconds[left])))].tolist()
                 )
-            r = reps[i]
-            if claimed[i]:
+            if by[i] != _UNCLAIMED:
                 continue
-            claimed[i] = True
+            by[i] = i
+            r = reps[i]
             members = [r]
-            a, z = bounds[i - start], bounds[i - start + 1]
-            if a < z:
-                later = seconds[a:z]
-                free = ~claimed[later]
-                offered = int(np.count_nonzero(free))
-                checked = later[free & worth[a:z]]
-                stats["candidates"] += offered
-                stats["estimated_out"] += offered - len(checked)
-                for p in checked.tolist():
-                    c = reps[p]
-                    if verifier.verify(r, c)[0]:
-                        claimed[p] = True
-                        members.append(c)
-                        stats["verified"] += 1
-                    else:
-                        stats["rejected"] += 1
+            for p in w_seconds[bounds[i - start] : bounds[i - start + 1]].tolist():
+                if by[p] != _UNCLAIMED:
+                    continue
+                c = reps[p]
+                if verifier.verify(r, c)[0]:
+                    by[p] = i
+                    members.append(c)
+                    stats["verified"] += 1
+                else:
+                    stats["rejected"] += 1
             yield r, members
+        # a pair was offered if its first member started a cluster and its second was
+        # not yet claimed then (claimed by that very member counts: it was offered)
+        offered = (by[firsts] == firsts) & (by[seconds] >= firsts)
+        stats["candidates"] += int(np.count_nonzero(offered))
+        stats["estimated_out"] += int(np.count_nonzero(offered & ~worth))
 
 
 def _fold(sig: np.ndarray) -> np.ndarray:

@@ -140,8 +140,10 @@ class BandIndex:
             bands = (sig[:, j * r : (j + 1) * r] for j in range(self.b))
         else:  # rows of a larger matrix, gathered a band at a time (no copy of the whole)
             picked = np.asarray(rows, dtype=np.int64)
+            # the band's column of every row first (a sequential read), then the rows: in
+            # canonical order they are scattered, and each would cost a trip to memory
             bands = (
-                np.ascontiguousarray(signatures[picked, j * r : (j + 1) * r], dtype=np.uint32)
+                np.ascontiguousarray(signatures[:, j * r : (j + 1) * r], dtype=np.uint32)[picked]
                 for j in range(self.b)
             )
         mapper = map_bands or (lambda fn, items, ctx: (fn(x, ctx) for x in items))

@@ -599,9 +599,10 @@ class _Rows:
     def evidence_of(self, doc_id: str, check: str) -> dict[str, Any]:
         """The document's evidence for ``check`` (a copy), or an empty dict."""
         pos = self.positions.get(doc_id)
-        if self.evidence is None or pos is None or not isinstance(self.evidence[pos], dict):
+        if self.evidence is None or pos is None:
             return {}
-        return dict(self.evidence[pos].get(check) or {})
+        found = self.evidence[pos]  # read from disk when spilled: once
+        return dict(found.get(check) or {}) if isinstance(found, dict) else {}
 
 
 def _message(spec: _Spec, doc_id: str, rows: _Rows) -> str:

@@ -42,6 +42,7 @@ from audit.report.files import atomic_open, loads_line
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MAX_EVIDENCE = 4000  # characters of evidence JSON per finding in the XML
+_PENDING = 512  # testcases of a suite joined into one write
 
 
 def _clean(value: Any) -> str:
@@ -113,6 +114,7 @@ class _Suite:
         self._out = io.TextIOWrapper(
             self._raw, encoding="utf-8", errors="backslashreplace", newline="\n"
         )
+        self._pending: list[str] = []  # testcases not yet written (one write per block)
         weakref.finalize(self, self._out.close)  # a write that failed midway
 
     def add(self, doc: _Doc) -> None:
@@ -121,17 +123,26 @@ class _Suite:
         attrs = head + self.classname + tail
         found = doc.by_check.get(self.check)
         if found:
-            self._out.write(f"    {self._case(attrs, found)}\n")
+            self._write(f"    {self._case(attrs, found)}\n")
             return
         if doc.unreadable and not self.unread_check:
             reason = "the document could not be read"
         elif self.index_skip:
             reason = "no corpus index given (--index)"
         else:
-            self._out.write(f"    <testcase {attrs}/>\n")
+            self._write(f"    <testcase {attrs}/>\n")
             return
         self.skipped += 1
-        self._out.write(f"    <testcase {attrs}><skipped message={_attr(reason)}/></testcase>\n")
+        self._write(f"    <testcase {attrs}><skipped message={_attr(reason)}/></testcase>\n")
+
+    def _write(self, text: str) -> None:
+        self._pending.append(text)
+        if len(self._pending) >= _PENDING:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._out.write("".join(self._pending))
+        self._pending.clear()
 
     def _case(self, attrs: str, found: list[Mapping[str, Any]]) -> str:
         """The testcase of a document with findings of this check."""
@@ -168,6 +179,7 @@ class _Suite:
             f'<property name="gate_passed" value={_attr(str(bool(gate.get("passed"))).lower())}/>'
             "</properties>\n"
         )
+        self._flush()
         self._out.flush()
         self._raw.seek(0)
         out.flush()

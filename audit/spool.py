@@ -433,24 +433,24 @@ class _Paragraphs:
         self.pos = 0  # next row of the table
         self.block_start = 0
         self.block_len = 0
-        self.values: dict[str, list[Any]] = {}
+        self.rows: list[tuple[Any, ...]] = []  # the block's rows, None in the text's place
+        self.spans: list[tuple[int, int]] = []  # the block's (start, end)
 
     def take(self, count: int, text: str, stored: list[str] | None) -> list[dict[str, Any]]:
         """The next ``count`` rows, as dicts, texts sliced from ``text`` (or ``stored``)."""
         out: list[dict[str, Any]] = []
+        fields = self.fields
         for k in range(count):
             i = self.pos - self.block_start
             if i >= self.block_len:
                 self._load()
                 i = 0
-            row = {}
-            for f in self.fields:
-                if f != "text":
-                    row[f] = self.values[f][i]
-                elif stored is not None:
-                    row[f] = stored[k]
-                else:
-                    row[f] = text[self.values["start"][i] : self.values["end"][i]]
+            row = dict(zip(fields, self.rows[i], strict=True))
+            if stored is not None:
+                row["text"] = stored[k]  # keeps the key's place among the fields
+            else:
+                start, end = self.spans[i]
+                row["text"] = text[start:end]
             out.append(row)
             self.pos += 1
         return out
@@ -458,8 +458,15 @@ class _Paragraphs:
     def _load(self) -> None:
         part = self.table.iloc[self.pos : self.pos + _BLOCK]
         self.block_start = self.pos
-        self.block_len = len(part)
-        self.values = {f: _plain_column(part[f]) for f in self.fields if f in part.columns}
+        self.block_len = n = len(part)
+        columns = [
+            _plain_column(part[f]) if f != "text" and f in part.columns else [None] * n
+            for f in self.fields
+        ]
+        self.rows = list(zip(*columns, strict=True))
+        has_spans = "start" in part.columns and "end" in part.columns
+        starts = _plain_column(part["start"]) if has_spans else []
+        self.spans = list(zip(starts, _plain_column(part["end"]) if has_spans else [], strict=True))
 
 
 class SpooledDocument(dict[str, Any]):

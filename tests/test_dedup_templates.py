@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from audit.config import DedupSettings
 from audit.dedup.minhash import text_digests
 from audit.dedup.templates import blank, find_templates
@@ -69,3 +71,10 @@ def test_rows_without_a_digest_or_with_bad_offsets_are_skipped() -> None:
     rows[0] = [*rows[0], (7, -1, 5, 99), (8, 9, 3, 99), (9, 0, 4, 0)]  # negative, reversed, none
     found = find_templates(["a", "b", "c"], ["site"] * 3, [*rows, None], texts, DedupSettings())
     assert sorted(found.paragraphs) == [("a", 1), ("b", 1), ("c", 1)]
+
+
+def test_a_row_of_the_wrong_length_is_refused_as_before() -> None:
+    texts, rows = layout([[s, FOOTER] for s in STORIES[:3]])
+    rows[0] = [(*rows[0][0], 7), *rows[0][1:]]  # five values: not a paragraph row
+    with pytest.raises(ValueError):
+        find_templates(["a", "b", "c"], ["site"] * 3, rows, texts, DedupSettings())

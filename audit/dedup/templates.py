@@ -127,6 +127,8 @@ def _block_table(
         flat = np.fromiter(values, dtype=np.uint64, count=4 * n).reshape(n, 4)
     except (OverflowError, TypeError, ValueError):
         return _checked_block_table(block)
+    if next(values, None) is not None:  # more than four values in some row
+        return _checked_block_table(block)
     digests = flat[:, 3].copy()
     rows = np.empty((n, 4), dtype=np.int64)
     rows[:, 0] = np.repeat(np.fromiter((r for r, _ in block), np.int64, len(block)), counts)

@@ -78,3 +78,6 @@ def test_a_row_of_the_wrong_length_is_refused_as_before() -> None:
     rows[0] = [(*rows[0][0], 7), *rows[0][1:]]  # five values: not a paragraph row
     with pytest.raises(ValueError):
         find_templates(["a", "b", "c"], ["site"] * 3, rows, texts, DedupSettings())
+    rows[0] = [rows[0][0][:3], (*rows[0][1], 7)]  # three and five: the total is right
+    with pytest.raises(ValueError):
+        find_templates(["a", "b", "c"], ["site"] * 3, rows, texts, DedupSettings())

@@ -218,7 +218,7 @@ class _Verifier:
 
     def warm(self, rows: Iterable[int]) -> None:
         """Compute the profiles of ``rows`` that are not cached, together (faster)."""
-        todo = [r for r in dict.fromkeys(rows) if r not in self.cache]
+        todo = [r for r in dict.fromkeys(rows) if r not in self.cache][:_CACHED_PROFILES]
         if len(self.cache) + len(todo) > _CACHED_PROFILES:
             self.cache.clear()
         texts = [self.b.texts[r] for r in todo]

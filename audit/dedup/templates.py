@@ -122,12 +122,13 @@ def _block_table(
 ) -> tuple[np.ndarray, np.ndarray]:
     counts = [len(paras) for _, paras in block]
     n = sum(counts)
-    values = itertools.chain.from_iterable(itertools.chain.from_iterable(p for _, p in block))
+    rows_of_block = list(itertools.chain.from_iterable(p for _, p in block))
+    if set(map(len, rows_of_block)) != {4}:  # a row of another length: refused there
+        return _checked_block_table(block)
+    values = itertools.chain.from_iterable(rows_of_block)
     try:  # every value a non-negative integer: one conversion for the whole block
         flat = np.fromiter(values, dtype=np.uint64, count=4 * n).reshape(n, 4)
     except (OverflowError, TypeError, ValueError):
-        return _checked_block_table(block)
-    if next(values, None) is not None:  # more than four values in some row
         return _checked_block_table(block)
     digests = flat[:, 3].copy()
     rows = np.empty((n, 4), dtype=np.int64)

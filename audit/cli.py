@@ -207,15 +207,12 @@ def printable(text: str, limit: int = _ID_WIDTH) -> str:
 
 
 def _print_text(results: dict[str, Any], run_dir: str | None) -> None:
-    from audit.report.files import loads_line
+    from audit.report.documents import bare_documents
 
     gate = results["gate"]
-    docs = results["documents"]
-    lines = getattr(docs, "lines", None)  # encoded documents: decode each line once, bare
-    plain = (loads_line(line) for line in lines()) if lines is not None else iter(docs)
     rows: list[tuple[str, str, str]] = []
     names: dict[str, str] = {}  # one string per distinct list of checks
-    for doc in plain:
+    for doc in bare_documents(results["documents"]):
         checks = ", ".join(sorted({f["check"] for f in doc["findings"] if f["severity"] != "info"}))
         rows.append((doc["verdict"], printable(doc["doc_id"]), names.setdefault(checks, checks)))
     width = max((len(doc_id) for _, doc_id, _ in rows), default=10)

@@ -434,7 +434,6 @@ class _Paragraphs:
         self.block_start = 0
         self.block_len = 0
         self.rows: list[tuple[Any, ...]] = []  # the block's rows, None in the text's place
-        self.spans: list[tuple[int, int]] = []  # the block's (start, end)
 
     def take(self, count: int, text: str, stored: list[str] | None) -> list[dict[str, Any]]:
         """The next ``count`` rows, as dicts, texts sliced from ``text`` (or ``stored``)."""
@@ -449,8 +448,7 @@ class _Paragraphs:
             if stored is not None:
                 row["text"] = stored[k]  # keeps the key's place among the fields
             else:
-                start, end = self.spans[i]
-                row["text"] = text[start:end]
+                row["text"] = text[row["start"] : row["end"]]
             out.append(row)
             self.pos += 1
         return out
@@ -464,9 +462,6 @@ class _Paragraphs:
             for f in self.fields
         ]
         self.rows = list(zip(*columns, strict=True))
-        has_spans = "start" in part.columns and "end" in part.columns
-        starts = _plain_column(part["start"]) if has_spans else []
-        self.spans = list(zip(starts, _plain_column(part["end"]) if has_spans else [], strict=True))
 
 
 class SpooledDocument(dict[str, Any]):

@@ -49,7 +49,6 @@ from audit.dedup.verify import (
     Profile,
     compare,
     estimate,
-    profile,
     profiles,
     shared_passages,
     sorted_unique,
@@ -210,10 +209,8 @@ class _Verifier:
     def profile(self, row: int) -> Profile:
         p = self.cache.get(row)
         if p is None:
-            if len(self.cache) > _CACHED_PROFILES:
-                self.cache.clear()
-            p = profile(self.b.texts[row], self.s.shingle_size)
-            self.cache[row] = p
+            self.warm([row])
+            p = self.cache[row]
         return p
 
     def warm(self, rows: Iterable[int]) -> None:

@@ -135,17 +135,14 @@ class BandIndex:
         self._row = {int(k): i for i, k in enumerate(keys)}
         n = len(keys)
         r = self.r
-        if rows is None:  # the signatures of the keys, in order
-            sig = np.ascontiguousarray(signatures[:, : self.b * r], dtype=np.uint32)
-            bands = (sig[:, j * r : (j + 1) * r] for j in range(self.b))
-        else:  # rows of a larger matrix, gathered a band at a time (no copy of the whole)
-            picked = np.asarray(rows, dtype=np.int64)
-            # the band's column of every row first (a sequential read), then the rows: in
-            # canonical order they are scattered, and each would cost a trip to memory
-            bands = (
-                np.ascontiguousarray(signatures[:, j * r : (j + 1) * r], dtype=np.uint32)[picked]
-                for j in range(self.b)
-            )
+        # a band at a time (no copy of the whole matrix): the band's column of every row
+        # first (a sequential read), then the keys' rows, which in canonical order are
+        # scattered and would each cost a trip to memory
+        picked = slice(None) if rows is None else np.asarray(rows, dtype=np.int64)
+        bands = (
+            np.ascontiguousarray(signatures[:, j * r : (j + 1) * r], dtype=np.uint32)[picked]
+            for j in range(self.b)
+        )
         mapper = map_bands or (lambda fn, items, ctx: (fn(x, ctx) for x in items))
         # positions are held once per (document, shared band): 4 bytes each when they fit
         wide = n * self.b >= np.iinfo(np.int32).max
@@ -235,7 +232,7 @@ def shared_buckets(band: np.ndarray, _: Any = None) -> tuple[np.ndarray, np.ndar
         key = key.ravel()
     else:
         key = np.ascontiguousarray(band).view(machine).ravel()
-    order = np.argsort(key)  # groups equal values (a stable sort is 3x slower)
+    order = np.argsort(key)  # groups equal values; the rows are put in order below
     ordered = key[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     del ordered

@@ -168,6 +168,14 @@ class LineFile(Sequence[str]):
         return os.pread(self._file.fileno(), end - start, start)
 
 
+def bare_documents(docs: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The documents in order, each decoded once and plain: encoded documents without
+    the wrapper that loads their paragraphs, others as they are."""
+    if isinstance(docs, EncodedDocuments):
+        return map(_loads, docs.lines())
+    return iter(docs)
+
+
 def with_key(line: str, key: str, value: Any) -> str:
     """The JSON object ``line`` with ``key: value`` added at its end.
 

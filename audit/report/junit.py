@@ -38,7 +38,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from audit.gate import quarantines
 from audit.model import Check
-from audit.report.files import atomic_open, loads_line
+from audit.report.documents import bare_documents
+from audit.report.files import atomic_open
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MAX_EVIDENCE = 4000  # characters of evidence JSON per finding in the XML
@@ -190,13 +191,7 @@ class _Suite:
 
 def _documents(source: Sequence[Any]) -> Iterator[_Doc]:
     """Each document's testcase data, the documents read once and in order."""
-    lines = getattr(source, "lines", None)  # encoded documents: skip the paragraphs wrapper
-    if lines is not None:
-        for line in lines():
-            yield _Doc(loads_line(line))
-    else:
-        for doc in source:
-            yield _Doc(doc)
+    return map(_Doc, bare_documents(source))
 
 
 def write_junit(results: Mapping[str, Any], path: str | Path) -> Path:

@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import re
+import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -89,6 +90,12 @@ def suite_files(path: Path) -> list[Path]:
             raise SuiteError(f"{path}: no suites (*.json) in this folder")
         return files
     raise SuiteError(f"{path}: no such suites file or folder")
+
+
+# GX's expression parser (pyparsing) learns how to call its parse actions on first
+# use, and two threads doing that at once can leave it broken for the process (a
+# TypeError on every later validation): validations in one process take turns.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @contextmanager
@@ -452,7 +459,7 @@ def validate(
         SuiteError: a suite references a column that is not a signal, or an
             expectation cannot be evaluated (its message names it).
     """
-    with _no_gc():
+    with _ONE_AT_A_TIME, _no_gc():
         return _validate(signals, suites, run_dir, parameters, gx_results, evidence)
 
 

@@ -7,8 +7,11 @@ every output file), and prints:
 
 - documents per second, end to end (wall clock of the child, start-up included);
 - seconds per stage, from ``run.stages`` of the run's results.json (``chunks.*``
-  are seconds of work summed over the worker processes; ``other`` is the rest
-  of the wall clock: start-up, results.json and the jsonl files, and the exit);
+  are seconds of work summed over the worker processes; ``write.*`` the writers
+  of the run folder, where ``write.results`` (results.json and the jsonl files)
+  runs beside JUnit, the summary and the report, and ``write.wait`` is what it
+  then waited for them; ``other`` is the rest of the wall clock: start-up, the
+  text listing, and the exit);
 - peak memory: of the whole process tree (the driver and its workers, polled
   every 0.2 s with psutil; proportional set size, so that pages a forked worker
   shares with the driver count once) and the peak RSS of the largest process;
@@ -187,10 +190,19 @@ def run_once(corpus: Path, out: Path, docs: int, args: argparse.Namespace) -> Me
     run = read_run(out / "latest" / "results.json")
     stages = dict(run.get("stages", {}))
     timed = sum(v for k, v in stages.items() if "." not in k)
-    writers = sum(v for k, v in stages.items() if k.startswith("write."))
+    writers = writers_wall(stages)
     stages["other"] = round(max(seconds - timed - writers, 0.0), 3)
     peaks = {k: int(v) for k, v in run.get("stage_peak_mb", {}).items()}
     return Measure(docs, seconds, peak.tree, peak.single, proc.returncode, stages, peaks)
+
+
+def writers_wall(stages: dict[str, float]) -> float:
+    """Seconds of wall clock the writers of the run folder took: with the results pass
+    timed, that pass and the wait for the writers that ran beside it (their own
+    times overlap it); else the writers one after the other."""
+    if "write.results" in stages:
+        return stages["write.results"] + stages.get("write.wait", 0.0)
+    return sum(v for k, v in stages.items() if k.startswith("write."))
 
 
 def table(measures: list[Measure]) -> str:

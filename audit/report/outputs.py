@@ -5,9 +5,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import secrets
+import shutil
+import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from audit.config import ConfigError
 from audit.history import append_history, history_entry
@@ -26,6 +30,7 @@ from audit.report.files import (
 )
 from audit.report.html import read_history, write_report
 from audit.report.junit import write_junit
+from audit.report.parallel import SideTask
 from audit.report.summary import write_summary
 
 if TYPE_CHECKING:
@@ -49,9 +54,10 @@ def write_run(
 
     With a ``spool``, the documents in ``results`` carry no paragraphs and ``corpus``
     holds the compact tables: the other writers get a document's paragraphs from the
-    spool when they ask for them, then results.json, accepted.jsonl and
-    quarantined.jsonl are written last, in one pass over the spool, a document at a
-    time, with the writers' times in ``run.stages``.
+    spool when they ask for them, while results.json, accepted.jsonl and
+    quarantined.jsonl are written in one pass over the spool, a document at a time,
+    with the writers' times in ``run.stages``. With more than one job (the run's
+    ``settings.jobs``) on Linux, the other writers run in a forked process meanwhile.
     """
     run_dir = claim_run_dir(out, results["run"])
     with paused_gc():
@@ -91,8 +97,22 @@ def _write_files(
         accepted, quarantined = _split(results, corpus)
         atomic_write_lines(run_dir / "accepted.jsonl", accepted)
         atomic_write_lines(run_dir / "quarantined.jsonl", quarantined)
-    else:
-        spool.lazy_paragraphs(results["documents"], corpus.paragraphs)
+        take_times()
+        _side_writers(out, run_dir, results, extra)
+        return
+    spool.lazy_paragraphs(results["documents"], corpus.paragraphs)
+    take_times()
+    # JUnit, the summary and the report are written by a second process (with more
+    # than one job) while this one writes results.json and the jsonl files.
+    side = partial(_side_writers, out, run_dir, results, extra)
+    with SideTask(side, fork=_jobs(results) > 1) as task:
+        write_streaming(run_dir, results, spool.parts(corpus.paragraphs, OUTPUT_COLUMNS), task.join)
+
+
+def _side_writers(
+    out: Path, run_dir: Path, results: dict[str, Any], extra: Sequence[Callable[[Path], object]]
+) -> dict[str, float]:
+    """junit.xml, summary.md, report.html and the ``extra`` files; returns their times."""
     take_times()
     with timed("write.junit"):
         write_junit(results, run_dir / "junit.xml")
@@ -111,10 +131,12 @@ def _write_files(
     with timed("write.extra"):
         for writer in extra:
             writer(run_dir)
-    if spool is not None:
-        stages = {k: round(v, 3) for k, v in take_times().items()}
-        results["run"]["stages"] = {**results["run"].get("stages", {}), **stages}
-        write_streaming(run_dir, results, spool.parts(corpus.paragraphs, OUTPUT_COLUMNS))
+    return {k: round(v, 3) for k, v in take_times().items()}
+
+
+def _jobs(results: dict[str, Any]) -> int:
+    jobs = results["run"].get("settings", {}).get("jobs", 1)
+    return jobs if isinstance(jobs, int) else 1
 
 
 _MARKER_TEXT = "Run folders of audit. A folder holding this file is not read as input.\n"
@@ -186,14 +208,22 @@ def _split(
     return rows(False), rows(True)
 
 
-def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[SpoolPart]) -> None:
+def write_streaming(
+    run_dir: Path,
+    results: dict[str, Any],
+    parts: Iterable[SpoolPart],
+    before_results: Callable[[], dict[str, float]] | None = None,
+) -> None:
     """results.json, accepted.jsonl and quarantined.jsonl in one pass over the documents.
 
     ``parts`` give the documents' spilled values (``text``, ``record``, paragraphs), a
     run of documents at a time, in the order of ``results["documents"]``; each
-    document's ``paragraphs`` are put back as it is written. results.json comes out
-    as :func:`audit.report.files.dumps` lays it out; every file appears whole or not
-    at all.
+    document's ``paragraphs`` are put back as it is written. The documents' part of
+    results.json waits in a temporary file until ``before_results`` (the writers of
+    the other files, running meanwhile) has returned their stage times, which go
+    into ``run.stages`` with ``write.results`` (this pass) and ``write.wait`` (the
+    wait for them). results.json comes out as :func:`audit.report.files.dumps` lays
+    it out; every file appears whole or not at all.
     """
     docs = results["documents"]
     # the kept lines, read in order and in blocks as the parts come (from the first document)
@@ -203,6 +233,7 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
         out = stack.enter_context(atomic_open(run_dir / "results.json"))
         accepted = stack.enter_context(atomic_open(run_dir / "accepted.jsonl"))
         quarantined = stack.enter_context(atomic_open(run_dir / "quarantined.jsonl"))
+        body = stack.enter_context(_scratch(run_dir))
 
         def documents() -> Iterator[str]:
             nonlocal total
@@ -225,22 +256,50 @@ def write_streaming(run_dir: Path, results: dict[str, Any], parts: Iterable[Spoo
                     else:
                         yield dumps_line({**doc, "paragraphs": paragraphs})
 
-        _write_results(out, results, documents())
+        t0 = time.perf_counter()
+        _write_array(body, documents())
         if total != len(docs):
             raise RuntimeError("the spool and the results hold different documents")
+        stages = {"write.results": round(time.perf_counter() - t0, 3)}
+        if before_results is not None:
+            t0 = time.perf_counter()
+            stages = {**before_results(), **stages}
+            stages["write.wait"] = round(time.perf_counter() - t0, 3)
+        results["run"]["stages"] = {**results["run"].get("stages", {}), **stages}
+        _write_results(out, results, body)
 
 
-def _write_results(fh: Any, results: dict[str, Any], documents: Iterator[str]) -> None:
+@contextlib.contextmanager
+def _scratch(folder: Path) -> Iterator[TextIO]:
+    """An unnamed text file in ``folder``, written as results.json is (see ``atomic_open``)."""
+    with tempfile.TemporaryFile(
+        "w+", encoding="utf-8", errors="backslashreplace", newline="\n", dir=folder
+    ) as fh:
+        yield fh
+
+
+def _write_array(fh: TextIO, items: Iterator[str]) -> None:
+    """The lines of a non-empty JSON array as :func:`_write_results` lays them out."""
+    first = next(items, None)
+    if first is None:
+        return
+    fh.write("[\n" + "    " + first)
+    for line in items:
+        fh.write(",\n    " + line)
+    fh.write("\n  ]")
+
+
+def _write_results(fh: TextIO, results: dict[str, Any], documents: TextIO) -> None:
     """What :func:`audit.report.files.dumps` makes of ``results``, written as it goes
-    (``documents`` come already encoded, one line each)."""
+    (the ``documents`` array comes already laid out, in a file of its own)."""
     fh.write("{\n")
     for n, (key, value) in enumerate(results.items()):
         fh.write((",\n" if n else "") + f"  {dumps_line(str(key))}: ")
         if key == "documents" and value:
-            fh.write("[\n" + "    " + next(documents))
-            for line in documents:
-                fh.write(",\n    " + line)
-            fh.write("\n  ]")
+            fh.flush()
+            documents.flush()
+            documents.seek(0)
+            shutil.copyfileobj(documents.buffer, fh.buffer, 1 << 22)
         elif isinstance(value, list) and value:
             fh.write("[\n" + ",\n".join(f"    {dumps_line(v)}" for v in value) + "\n  ]")
         else:

@@ -1,0 +1,119 @@
+"""Run one part of the writers in a forked process while this process writes the rest."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Callable
+from types import TracebackType
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def can_fork() -> bool:
+    """Whether :class:`SideTask` may fork here: Linux only (fork is unsafe on macOS)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+class SideTask(Generic[T]):
+    """``fn`` run in a forked child process, its return value brought back by :meth:`join`.
+
+    The child gets a copy of this process as it is (the run's tables, open spool
+    files read with ``pread``) and runs nothing but ``fn``: it leaves through
+    ``os._exit``, so no exit handler, finalizer or buffered output of this process
+    runs twice. An exception raised by ``fn`` is raised again by :meth:`join`.
+    Without ``fork`` (or where :func:`can_fork` says no) ``fn`` runs in this process
+    when the task starts, and what it raises is raised there.
+
+    Args:
+        fn: the work; its return value must pickle.
+        fork: run ``fn`` in a child process.
+
+    Example:
+        >>> with SideTask(lambda: {"write.x": 1.5}) as task:
+        ...     task.join()
+        {'write.x': 1.5}
+    """
+
+    def __init__(self, fn: Callable[[], T], fork: bool = True) -> None:
+        self._fn = fn
+        self._fork = fork and can_fork()
+        self._pid: int | None = None
+        self._read: int | None = None
+        self._inline: tuple[bool, T | BaseException] | None = None
+
+    def __enter__(self) -> SideTask[T]:
+        if not self._fork:
+            self._inline = (True, self._fn())
+            return self
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            code = 1
+            try:
+                os.close(read)
+                payload = _run(self._fn)
+                with os.fdopen(write, "wb") as fh:
+                    fh.write(payload)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._pid, self._read = pid, read
+        return self
+
+    def join(self) -> T:
+        """Wait for ``fn`` and return what it returned (or raise what it raised)."""
+        if self._inline is not None:
+            ok, value = self._inline
+        else:
+            if self._read is None or self._pid is None:
+                raise RuntimeError("the side task was not started")
+            with os.fdopen(self._read, "rb") as fh:
+                self._read = None
+                data = fh.read()
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+            if not data:
+                raise RuntimeError(f"the writer process stopped: {_describe(status)}")
+            ok, value = pickle.loads(data)
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+        return value  # type: ignore[return-value]
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._read is not None:
+            os.close(self._read)
+            self._read = None
+        if self._pid is not None:  # the caller failed before joining: stop the child
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGTERM)
+            os.waitpid(self._pid, 0)
+            self._pid = None
+
+
+def _run(fn: Callable[[], object]) -> bytes:
+    """``fn``'s outcome, pickled: (True, value) or (False, exception)."""
+    try:
+        return pickle.dumps((True, fn()))
+    except BaseException as exc:  # every failure goes back to the parent
+        try:
+            return pickle.dumps((False, exc))
+        except Exception:  # an exception that does not pickle: its type and message
+            return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"

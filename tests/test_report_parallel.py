@@ -1,0 +1,98 @@
+"""The side task: writers run in a forked process, their outcome brought back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from audit.config import ConfigError
+from audit.report.parallel import SideTask, can_fork
+
+forks = pytest.mark.skipif(not can_fork(), reason="forks only on Linux")
+
+
+@forks
+def test_the_work_runs_in_another_process_and_its_value_comes_back(tmp_path: Path) -> None:
+    def work() -> dict[str, int]:
+        (tmp_path / "out.txt").write_text("written")
+        return {"pid": os.getpid()}
+
+    with SideTask(work) as task:
+        got = task.join()
+    assert got["pid"] != os.getpid()
+    assert (tmp_path / "out.txt").read_text() == "written"
+
+
+@forks
+def test_an_error_in_the_child_is_raised_again_by_join() -> None:
+    def work() -> None:
+        raise ConfigError("out/junit.xml: no space left on device")
+
+    with SideTask(work) as task, pytest.raises(ConfigError, match="no space left"):
+        task.join()
+
+
+@forks
+def test_an_error_that_does_not_pickle_comes_back_as_its_type_and_message() -> None:
+    class Odd(Exception):
+        def __init__(self, a: int, b: int) -> None:
+            super().__init__(f"{a}/{b}")
+
+        def __reduce__(self) -> tuple[object, ...]:
+            raise TypeError("no")
+
+    def work() -> None:
+        raise Odd(1, 2)
+
+    with SideTask(work) as task, pytest.raises(RuntimeError, match="Odd: 1/2"):
+        task.join()
+
+
+@forks
+def test_a_child_killed_by_a_signal_is_reported() -> None:
+    def work() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with SideTask(work) as task, pytest.raises(RuntimeError, match="killed by signal 9"):
+        task.join()
+
+
+@forks
+def test_a_caller_that_fails_before_joining_stops_the_child(tmp_path: Path) -> None:
+    def work() -> None:
+        time.sleep(30)
+        (tmp_path / "late").write_text("x")
+
+    t0 = time.perf_counter()
+    with pytest.raises(KeyError), SideTask(work):
+        raise KeyError("the caller's own failure")
+    assert time.perf_counter() - t0 < 10
+    assert not (tmp_path / "late").exists()
+
+
+def test_without_fork_the_work_runs_here_when_the_task_starts() -> None:
+    calls: list[int] = []
+
+    def work() -> int:
+        calls.append(os.getpid())
+        return 7
+
+    task = SideTask(work, fork=False)
+    assert not calls
+    with task:
+        assert calls == [os.getpid()]  # before anything the caller does inside
+        assert task.join() == 7
+
+
+def test_without_fork_an_error_stops_the_caller_at_once() -> None:
+    def work() -> None:
+        raise ConfigError("boom")
+
+    reached = False
+    with pytest.raises(ConfigError, match="boom"), SideTask(work, fork=False):
+        reached = True
+    assert not reached

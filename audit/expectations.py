@@ -20,7 +20,7 @@ import os
 import re
 import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from audit.config import ConfigError
-from audit.model import ExpectationOutcome, Finding, Severity
+from audit.model import ExpectationOutcome, Finding, Severity, StoredFinding
 from audit.signals.registry import SIGNAL_TYPES
 
 if TYPE_CHECKING:
@@ -428,6 +428,7 @@ def validate(
     parameters: Mapping[str, Any] | None = None,
     gx_results: list[dict[str, Any]] | None = None,
     evidence: Sequence[Any] | None = None,
+    spill: str | Path | None = None,
 ) -> tuple[list[ExpectationOutcome], list[Finding]]:
     """Validate the signals table with every suite; one finding per failing document and check.
 
@@ -451,6 +452,8 @@ def validate(
         evidence: the documents' evidence by row position, when it is not the
             ``evidence`` column of ``signals`` (a streaming run keeps it on disk:
             ``corpus.spool.column("evidence")``); read only for failing documents.
+        spill: a folder where the findings' evidence waits in an unnamed file until
+            it is read (:class:`audit.model.StoredFinding`), instead of memory.
 
     Returns:
         One outcome per expectation (in suite order) and the findings.
@@ -460,7 +463,7 @@ def validate(
             expectation cannot be evaluated (its message names it).
     """
     with _ONE_AT_A_TIME, _no_gc():
-        return _validate(signals, suites, run_dir, parameters, gx_results, evidence)
+        return _validate(signals, suites, run_dir, parameters, gx_results, evidence, spill)
 
 
 def _validate(
@@ -470,6 +473,7 @@ def _validate(
     parameters: Mapping[str, Any] | None,
     gx_results: list[dict[str, Any]] | None,
     evidence: Sequence[Any] | None = None,
+    spill: str | Path | None = None,
 ) -> tuple[list[ExpectationOutcome], list[Finding]]:
     from great_expectations.core.expectation_suite import ExpectationSuite
 
@@ -531,10 +535,11 @@ def _validate(
                 for doc_id in doc_ids:
                     failed.setdefault((doc_id, spec.check), []).append(n)
     rows = _Rows(signals, evidence)
-    findings = [
+    made = (
         _finding(doc_id, check, [specs[n] for n in ns], rows)
         for (doc_id, check), ns in failed.items()
-    ]
+    )
+    findings = list(made) if spill is None else _stored(made, spill)
     if gx_results is not None:
         gx_results.extend(raw_results)
     if run_dir is not None:
@@ -637,6 +642,21 @@ def _finding(doc_id: str, check: str, specs: list[_Spec], rows: _Rows) -> Findin
     evidence["remedy"] = worst.remedy
     message = "; ".join(dict.fromkeys(_message(s, doc_id, rows) for s in specs))
     return Finding(doc_id, check, worst.severity, message, evidence)
+
+
+def _stored(findings: Iterable[Finding], folder: str | Path) -> list[Finding]:
+    """The findings, their evidence moved to an unnamed file in ``folder``."""
+    from audit.report.documents import LineFile
+
+    heads: list[tuple[str, str, Severity, str]] = []
+
+    def evidence() -> Iterator[str]:
+        for f in findings:
+            heads.append((f.doc_id, f.check, f.severity, f.message))
+            yield f.evidence_json
+
+    lines = LineFile(evidence(), folder)
+    return [StoredFinding(*head, lines, n) for n, head in enumerate(heads)]
 
 
 def _plain(value: Any) -> Any:

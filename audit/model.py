@@ -8,7 +8,7 @@ never delete rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -166,6 +166,72 @@ class Finding:
         """:meth:`to_dict` as one line of JSON, the evidence as kept (not decoded)."""
         head = dumps_line({"check": self.check, "severity": self.severity.value})
         return f'{head[:-1]},"message":{dumps_line(self.message)},"evidence":{self.evidence_json}}}'
+
+
+class StoredFinding(Finding):
+    """A finding whose evidence waits on disk: line ``position`` of ``lines``.
+
+    For the findings a run makes by the hundred thousand (a suite's warning on
+    most documents), the evidence as a string would be most of their memory;
+    ``lines`` is an unnamed file (:class:`audit.report.documents.LineFile`) that
+    holds it until the results are written. Reads, compares and pickles as a
+    :class:`Finding`.
+
+    Example:
+        >>> f = StoredFinding("a", "boilerplate", Severity.WARNING, "2 lines", ['{"x":1}'], 0)
+        >>> f.evidence, f == Finding("a", "boilerplate", Severity.WARNING, "2 lines", {"x": 1})
+        ({'x': 1}, True)
+    """
+
+    __slots__ = ("_lines", "_position")
+    _lines: Sequence[str]
+    _position: int
+
+    def __init__(
+        self,
+        doc_id: str,
+        check: str,
+        severity: Severity,
+        message: str,
+        lines: Sequence[str],
+        position: int,
+    ) -> None:
+        object.__setattr__(self, "doc_id", doc_id)
+        object.__setattr__(self, "check", check)
+        object.__setattr__(self, "severity", severity)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "_lines", lines)
+        object.__setattr__(self, "_position", position)
+
+    @property
+    def evidence_json(self) -> str:
+        """The evidence as one line of JSON, read from ``lines``."""
+        return self._lines[self._position]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return _fields(self) == _fields(other)
+
+    __hash__ = Finding.__hash__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _finding_of_json,
+            (self.doc_id, self.check, self.severity, self.message, self.evidence_json),
+        )
+
+
+def _fields(f: Finding) -> tuple[Any, ...]:
+    return (f.doc_id, f.check, f.severity, f.message, f.evidence_json)
+
+
+def _finding_of_json(
+    doc_id: str, check: str, severity: Severity, message: str, evidence_json: str
+) -> Finding:
+    found = Finding(doc_id, check, severity, message)
+    object.__setattr__(found, "evidence_json", evidence_json)
+    return found
 
 
 @dataclass(slots=True)

@@ -113,6 +113,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         suite_parameters(settings.signals.language),
         gx_results=gx_results,
         evidence=spool.get("evidence"),
+        spill=spool.folder,  # the findings' evidence waits on disk for the results
     )
     corpus.findings.extend(failed)
     del failed  # the findings are let go as the results are built (see below)

@@ -20,7 +20,7 @@ from audit.expectations import (
     validate,
     write_gx_validation,
 )
-from audit.model import Check, Chunk, Severity
+from audit.model import Check, Chunk, Severity, StoredFinding
 from audit.signals import compute_signals
 from tests.conftest import ROOT, S000, S001, S002, S003
 
@@ -267,6 +267,14 @@ def test_failures_become_findings_on_exactly_the_failing_documents(tmp_path: Pat
     assert len(kept) == 1 and len(kept[0]["results"]) == 5
     later = write_gx_validation(tmp_path / "run", kept)
     assert json.loads(later.read_text())[0]["results"][0]["expectation_config"]["meta"]
+    # with a spill folder, the same findings with their evidence read from disk
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    again, stored = validate(table, load_suites(folder), None, suite_parameters(), spill=spill)
+    assert again == outcomes and stored == findings
+    assert all(isinstance(f, StoredFinding) for f in stored)
+    assert [f.to_json() for f in stored] == [f.to_json() for f in findings]
+    assert not list(spill.iterdir())  # the file has no name
 
 
 def test_language_parameter_and_row_condition() -> None:

@@ -234,6 +234,21 @@ def _finding_of_json(
     return found
 
 
+def _same_categories(tables: list[pd.DataFrame]) -> None:
+    """Give a column that is categorical in every table the same categories in all of
+    them (in place), so that joining the tables keeps it categorical."""
+    if not tables:
+        return
+    for column in tables[0].columns:
+        dtypes = [t[column].dtype if column in t.columns else None for t in tables]
+        if not all(getattr(d, "name", None) == "category" for d in dtypes):
+            continue
+        union = sorted({v for t in tables for v in t[column].cat.categories})
+        for t in tables:
+            if list(t[column].cat.categories) != union:
+                t[column] = t[column].cat.set_categories(union)
+
+
 @dataclass(slots=True)
 class Chunk:
     """A slice of the input flowing through the per-chunk stages."""
@@ -368,5 +383,6 @@ class Corpus:
             empty = Chunk.from_records([])
             return cls(empty.documents, empty.paragraphs)
         docs = pd.concat([c.documents for c in chunks], ignore_index=True)
+        _same_categories([c.paragraphs for c in chunks])
         paras = pd.concat([c.paragraphs for c in chunks], ignore_index=True)
         return cls(docs, paras, [f for c in chunks for f in c.findings])

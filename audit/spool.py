@@ -68,6 +68,8 @@ _ID = "doc_id"
 # Per document: its paragraphs' texts when they are not slices of its text, else None.
 _PARAGRAPH_TEXTS = "paragraph_texts"
 _BLOCK = 65_536  # paragraphs converted to Python values at a time when writing
+# Paragraph columns of a few distinct strings, kept as categories (see Corpus.concat).
+CATEGORY_COLUMNS: tuple[str, ...] = ("role", "reason")
 
 
 class _DocumentText:
@@ -121,9 +123,13 @@ def pack(chunk: Chunk) -> Packed:
 
 def _compact_paragraphs(paras: pd.DataFrame) -> pd.DataFrame:
     """The paragraph columns the batch-wide stages and the outputs read (a copy), with
-    line numbers and offsets as 32-bit integers: no text, no per-chunk working columns."""
+    line numbers and offsets as 32-bit integers and roles and reasons as categories (a
+    byte per row instead of a string): no text, no per-chunk working columns."""
     keep = [c for c in ("doc_id", *PARAGRAPH_FIELDS) if c in paras.columns and c != "text"]
     out = paras[keep].copy(deep=True)
+    for c in CATEGORY_COLUMNS:
+        if c in out.columns and isinstance(out[c].dtype, pd.StringDtype):
+            out[c] = out[c].astype("category")
     for c in ("idx", "line", "start", "end"):
         if c in out.columns and out[c].dtype.kind == "i" and len(out):
             lo, hi = out[c].min(), out[c].max()
@@ -604,6 +610,6 @@ def _plain_column(column: pd.Series) -> list[Any]:
     if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return list(column.tolist())
     values = column.astype(object).where(column.notna(), None).tolist()
-    if isinstance(dtype, pd.StringDtype):
+    if isinstance(dtype, pd.StringDtype | pd.CategoricalDtype):
         return list(values)
     return [_plain(v) for v in values]

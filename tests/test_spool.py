@@ -250,11 +250,17 @@ def test_dedup_over_spilled_columns_equals_dedup_in_memory(tmp_path: Path) -> No
     assert {c.kind for c in streamed.clusters} >= {"exact", "near"}
     assert [f.to_dict() for f in streamed.findings] == [f.to_dict() for f in in_memory.findings]
     roles = ["doc_id", "idx", "role", "reason"]
-    # the same values; the compact table keeps offsets and indexes as 32-bit integers
+    # the same values; the compact table keeps offsets and indexes as 32-bit integers,
+    # roles and reasons as categories
     pd.testing.assert_frame_equal(
-        streamed.paragraphs[roles], in_memory.paragraphs[roles], check_dtype=False
+        streamed.paragraphs[roles].astype(object),
+        in_memory.paragraphs[roles].astype(object),
+        check_dtype=False,
     )
     assert "source_template" in set(streamed.paragraphs["reason"])
+    # chunks with different reasons join into one categorical column (a byte a row)
+    assert len({tuple(c.paragraphs["reason"].unique()) for c in chunks}) > 1
+    assert all(streamed.paragraphs[c].dtype == "category" for c in ("role", "reason"))
 
 
 def test_packed_paragraphs_keep_only_what_the_outputs_read() -> None:

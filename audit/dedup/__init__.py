@@ -128,8 +128,11 @@ def dedup_corpus(
         par = corpus.paragraphs
         keys = pd.MultiIndex.from_arrays([par["doc_id"], par["idx"]])
         hit = keys.isin(pd.MultiIndex.from_tuples(outcome.templates)).astype(bool)
-        par.loc[hit, "role"] = Role.BOILERPLATE.value
-        par.loc[hit, "reason"] = TEMPLATE_REASON
+        for column, value in (("role", Role.BOILERPLATE.value), ("reason", TEMPLATE_REASON)):
+            dtype = par[column].dtype if column in par.columns else None
+            if isinstance(dtype, pd.CategoricalDtype) and value not in dtype.categories:
+                par[column] = par[column].cat.add_categories([value])
+            par.loc[hit, column] = value
     kept = corpus.documents
     corpus.documents = kept.drop(columns=[c for c in INTERNAL_COLUMNS if c in kept.columns])
     return outcome

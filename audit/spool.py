@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import pickle
 import shutil
@@ -113,12 +114,52 @@ def pack(chunk: Chunk) -> Packed:
     blobs = {c: _encode_all(v) for c, v in values.items()}
     # Copies, not views: a view of the documents table would keep its heavy columns alive.
     compact = Chunk(
-        documents=docs.drop(columns=heavy).copy(deep=True),
+        documents=_share_repeats(docs.drop(columns=heavy).copy(deep=True)),
         paragraphs=_compact_paragraphs(paras),
         findings=chunk.findings,
     )
     counts = np.bincount(owner, minlength=len(docs)).astype(np.int64)
     return Packed(compact, len(docs), blobs, counts, matrices)
+
+
+def _share_repeats(docs: pd.DataFrame) -> pd.DataFrame:
+    """The table with equal values of an object column made one object, in place.
+
+    A chunk's documents repeat many values (the file name, outlets, dates, word
+    counts, empty lists); one object each, they travel to the driver once per chunk
+    (pickle keeps one copy of an object) and are held once there, instead of once
+    per document. Columns whose first values are all different are left alone.
+    """
+    for column in docs.columns:
+        if docs[column].dtype != object:
+            continue
+        values = docs[column].tolist()
+        sample = [_share_key(v) for v in values[:_SAMPLE]]
+        if len(sample) < 2 or len(set(sample)) == len(sample):
+            continue
+        seen: dict[Any, Any] = {}
+        docs[column] = pd.Series(
+            [seen.setdefault(_share_key(v), v) for v in values], index=docs.index, dtype=object
+        )
+    return docs
+
+
+_SAMPLE = 64
+_EMPTY_LIST = ("list", None)
+
+
+def _share_key(value: Any) -> Any:
+    """What makes two values the same object: type and value (1, 1.0 and True differ);
+    a value that cannot be a dict key stands for itself."""
+    if isinstance(value, list):
+        return _EMPTY_LIST if not value else id(value)
+    if type(value) is float:  # 0.0 == -0.0, but they are written differently
+        return (float, value, math.copysign(1.0, value))
+    try:
+        hash(value)
+    except TypeError:
+        return id(value)
+    return (type(value), value)
 
 
 def _compact_paragraphs(paras: pd.DataFrame) -> pd.DataFrame:

@@ -275,3 +275,31 @@ def test_packed_paragraphs_keep_only_what_the_outputs_read() -> None:
     assert "digest" not in compact.columns and "text" not in compact.columns
     assert {compact[c].dtype for c in ("idx", "line", "start", "end")} == {np.dtype(np.int32)}
     assert compact["end"].tolist() == [3, 7]
+
+
+def test_equal_values_of_a_chunk_become_one_object_and_stay_equal() -> None:
+    from audit.spool import _share_repeats
+
+    n = 80
+    docs = pd.DataFrame(
+        {
+            "doc_id": [f"d{i}" for i in range(n)],  # all different: left alone
+            "source": ["".join(["batch", ".jsonl"]) for _ in range(n)],
+            "count": [1000 + i % 3 for i in range(n)],
+            "mixed": [[1, 1.0, True, 0.0, -0.0][i % 5] for i in range(n)],
+            "problems": [[] for _ in range(n)],
+            "dates": [["2024-01-01"] for _ in range(n)],
+            "score": np.linspace(0, 1, n),  # not an object column
+        }
+    ).astype({"source": object, "count": object, "mixed": object})
+    before = docs.copy(deep=True)
+    shared = _share_repeats(docs.copy(deep=True))
+    for c in docs.columns:
+        pairs = zip(shared[c].tolist(), before[c].tolist(), strict=True)
+        assert all(a == b and type(a) is type(b) for a, b in pairs), c
+    assert [repr(v) for v in shared["mixed"]] == [repr(v) for v in before["mixed"]]  # -0.0 kept
+    assert len({id(v) for v in shared["source"]}) == 1
+    assert len({id(v) for v in shared["count"]}) == 3
+    assert len({id(v) for v in shared["mixed"]}) == 5  # 1, 1.0 and True are not merged
+    assert len({id(v) for v in shared["problems"]}) == 1
+    assert len({id(v) for v in shared["dates"]}) == n  # a list with values is its own

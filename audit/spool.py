@@ -137,14 +137,21 @@ def _share_repeats(docs: pd.DataFrame) -> pd.DataFrame:
         sample = [_share_key(v) for v in values[:_SAMPLE]]
         if len(sample) < 2 or len(set(sample)) == len(sample):
             continue
+        kinds = set(map(type, values))
+        if kinds <= _SINGLETONS:
+            continue
         seen: dict[Any, Any] = {}
-        docs[column] = pd.Series(
-            [seen.setdefault(_share_key(v), v) for v in values], index=docs.index, dtype=object
-        )
+        if any(kinds <= plain for plain in _PLAIN_KEYS):  # one kind of value: its own key
+            shared = [seen.setdefault(v, v) for v in values]
+        else:
+            shared = [seen.setdefault(_share_key(v), v) for v in values]
+        docs[column] = pd.Series(shared, index=docs.index, dtype=object)
     return docs
 
 
 _SAMPLE = 64
+_SINGLETONS = frozenset({bool, type(None)})
+_PLAIN_KEYS = (frozenset({str, type(None)}), frozenset({int, type(None)}))
 _EMPTY_LIST = ("list", None)
 
 

@@ -83,8 +83,8 @@ class _Batch:
     ids: list[str]
     outlets: list[str]
     dates: list[str]
-    names: list[set[str]]  # what a credit of this document's origin would name
-    credited: list[list[str]]
+    names: list[frozenset[str]]  # what a credit of this document's origin would name
+    credited: list[tuple[str, ...]]
     sig: np.ndarray
     texts: MutableSequence[str]  # a list, or a view that reads spilled texts on access
     digests: np.ndarray
@@ -139,8 +139,20 @@ def _batch(
         digests, words, shingles = sk.digests, sk.words, sk.shingles
     domains, sources = _column(docs, "domain"), _column(docs, "source")
     outlets = [_outlet(d, s) for d, s in zip(domains, sources, strict=True)]
-    names = [{x for x in (credits.agency_of_domain(d), _host(d)) if x} for d in domains]
-    credited = [list(c) if isinstance(c, list | tuple) else [] for c in _column(docs, "credited")]
+    # one object per distinct value, not one per document (a million sets are 200 MB)
+    by_domain: dict[Any, frozenset[str]] = {}
+    keys = [d if isinstance(d, str) else None for d in domains]
+    names = [
+        by_domain[d] if d in by_domain else by_domain.setdefault(d, _names(d, credits))
+        for d in keys
+    ]
+    by_credits: dict[tuple[str, ...], tuple[str, ...]] = {}
+    credited = [
+        by_credits.setdefault(key, key)
+        for key in (
+            tuple(c) if isinstance(c, list | tuple) else () for c in _column(docs, "credited")
+        )
+    ]
     dates_col = "published_date" if "published_date" in docs.columns else "published"
     return _Batch(
         ids=[str(i) for i in docs["doc_id"].tolist()],
@@ -154,6 +166,10 @@ def _batch(
         words=words,
         shingles=shingles,
     )
+
+
+def _names(domain: Any, credits: Credits) -> frozenset[str]:
+    return frozenset(x for x in (credits.agency_of_domain(domain), _host(domain)) if x)
 
 
 def _credited_counts(b: _Batch, rows: list[int] | None = None) -> dict[int, int]:

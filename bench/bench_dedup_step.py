@@ -22,10 +22,12 @@ from __future__ import annotations
 import argparse
 import cProfile
 import hashlib
+import os
 import pickle
 import pstats
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,31 @@ def decisions(outcome: Any) -> str:
     return h.hexdigest()
 
 
+class _PeakRss:
+    """This process's RSS when made, and its peak until :meth:`stop` (polled every 5 ms)."""
+
+    def __init__(self) -> None:
+        self.base = self.peak = _rss_mb()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._done.wait(0.005):
+            self.peak = max(self.peak, _rss_mb())
+
+    def stop(self) -> tuple[int, int]:
+        """(RSS when made, peak RSS) in MB."""
+        self._done.set()
+        self._thread.join()
+        return self.base, max(self.peak, _rss_mb())
+
+
+def _rss_mb() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2**20
+
+
 def run_step(path: Path, profile: bool) -> None:
     """Time ``deduplicate`` on a dump; print seconds, counts and the decisions' hash."""
     from audit.dedup.cross import deduplicate
@@ -87,6 +114,7 @@ def run_step(path: Path, profile: bool) -> None:
     with path.open("rb") as fh:
         docs, sig, bodies, settings, paragraphs = pickle.load(fh)
     profiler = cProfile.Profile() if profile else None
+    memory = _PeakRss()
     t0 = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -94,8 +122,10 @@ def run_step(path: Path, profile: bool) -> None:
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - t0
+    base, peak = memory.stop()
     print(f"documents: {len(docs):,}")
     print(f"batch-wide duplicate search: {seconds:.1f} s{' (profiled)' if profile else ''}")
+    print(f"memory: peak RSS {peak:,} MB, {peak - base:+,} MB over the loaded inputs")
     print(f"counts: {outcome.stats}")
     print(f"decisions: {decisions(outcome)}")
     if profiler:

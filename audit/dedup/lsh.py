@@ -162,10 +162,19 @@ class BandIndex:
         self._hi = np.concatenate([s[1:] for s in starts]) if starts else empty.astype(np.int64)
         starts.clear()
         sizes = (self._hi - self._lo).astype(np.int64)
-        bucket_of = np.repeat(np.arange(len(sizes), dtype=pos_type), sizes)
-        order = np.argsort(self._members, kind="stable")
-        self._starts = np.searchsorted(self._members[order], np.arange(n + 1))
-        self._tags = bucket_of[order]  # the shared buckets of each position, grouped by position
+        # the shared buckets of each position, grouped by position, in bucket order: one
+        # sort of (position, bucket) as one integer, which needs no index array
+        n_buckets = max(len(sizes), 1)
+        if (n + 1) * n_buckets >= 2**62:
+            raise ValueError(f"too many shared buckets ({n_buckets:,}) for {n:,} documents")
+        key = self._members.astype(np.int64)
+        key *= n_buckets
+        key += np.repeat(np.arange(len(sizes), dtype=pos_type), sizes)
+        key.sort()
+        self._starts = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n_buckets)
+        key %= n_buckets
+        self._tags = key.astype(pos_type)
+        del key
 
     def near(self, i: int) -> np.ndarray:
         """Positions (in ``keys``) sharing a bucket with position ``i``, itself included.

@@ -176,7 +176,7 @@ def _compact_paragraphs(paras: pd.DataFrame) -> pd.DataFrame:
     keep = [c for c in ("doc_id", *PARAGRAPH_FIELDS) if c in paras.columns and c != "text"]
     out = paras[keep].copy(deep=True)
     for c in CATEGORY_COLUMNS:
-        if c in out.columns and isinstance(out[c].dtype, pd.StringDtype):
+        if c in out.columns and (isinstance(out[c].dtype, pd.StringDtype) or out.empty):
             out[c] = out[c].astype("category")
     for c in ("idx", "line", "start", "end"):
         if c in out.columns and out[c].dtype.kind == "i" and len(out):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from audit.config import ConfigError
+from audit.report.files import atomic_open
 from audit.report.parallel import SideTask, can_fork
 
 forks = pytest.mark.skipif(not can_fork(), reason="forks only on Linux")
@@ -72,6 +73,23 @@ def test_a_caller_that_fails_before_joining_stops_the_child(tmp_path: Path) -> N
         raise KeyError("the caller's own failure")
     assert time.perf_counter() - t0 < 10
     assert not (tmp_path / "late").exists()
+
+
+@forks
+def test_a_stopped_child_removes_the_file_it_was_writing(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+
+    def work() -> None:
+        with atomic_open(tmp_path / "junit.xml") as fh:
+            fh.write("<testsuites>")
+            started.write_text("x")
+            time.sleep(30)
+
+    with pytest.raises(KeyError), SideTask(work):
+        while not started.exists():
+            time.sleep(0.01)
+        raise KeyError("the caller's own failure")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["started"]
 
 
 def test_without_fork_the_work_runs_here_when_the_task_starts() -> None:

@@ -303,3 +303,26 @@ def test_equal_values_of_a_chunk_become_one_object_and_stay_equal() -> None:
     assert len({id(v) for v in shared["mixed"]}) == 5  # 1, 1.0 and True are not merged
     assert len({id(v) for v in shared["problems"]}) == 1
     assert len({id(v) for v in shared["dates"]}) == n  # a list with values is its own
+
+
+def test_a_chunk_without_paragraphs_keeps_the_joined_roles_categorical(tmp_path: Path) -> None:
+    texts = Chunk.from_records(
+        [{"doc_id": "a", "text": "Hello."}],
+        [
+            {
+                "doc_id": "a",
+                "idx": 0,
+                "text": "Hello.",
+                "role": "body",
+                "reason": "body",
+                "line": 1,
+                "start": 0,
+                "end": 6,
+            }
+        ],
+    )
+    empty = Chunk.from_records([{"doc_id": "b", "text": ""}])
+    with Spool(tmp_path / "s") as spool:
+        joined = Corpus.concat([spool.add(pack(texts)), spool.add(pack(empty))])
+    assert joined.paragraphs["role"].dtype == "category"
+    assert joined.paragraphs["role"].tolist() == ["body"]

@@ -25,7 +25,9 @@ class SideTask(Generic[T]):
     The child gets a copy of this process as it is (the run's tables, open spool
     files read with ``pread``) and runs nothing but ``fn``: it leaves through
     ``os._exit``, so no exit handler, finalizer or buffered output of this process
-    runs twice. An exception raised by ``fn`` is raised again by :meth:`join`.
+    runs twice. An exception raised by ``fn`` is raised again by :meth:`join`. When
+    the caller fails before joining, the child is stopped with SIGTERM, which it
+    takes as an exception, so that the files it was writing are cleaned up.
     Without ``fork`` (or where :func:`can_fork` says no) ``fn`` runs in this process
     when the task starts, and what it raises is raised there.
 
@@ -56,6 +58,8 @@ class SideTask(Generic[T]):
             code = 1
             try:
                 os.close(read)
+                # stopped by the parent: unwind, so that half-written files are removed
+                signal.signal(signal.SIGTERM, _stop)
                 payload = _run(self._fn)
                 with os.fdopen(write, "wb") as fh:
                     fh.write(payload)
@@ -100,6 +104,10 @@ class SideTask(Generic[T]):
                 os.kill(self._pid, signal.SIGTERM)
             os.waitpid(self._pid, 0)
             self._pid = None
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def _run(fn: Callable[[], object]) -> bytes:

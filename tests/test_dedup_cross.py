@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from audit.config import DedupSettings
-from audit.dedup.cross import _EqualBytes, _fold, deduplicate
+from audit.dedup.cross import _EqualBytes, _ExactGroups, _fold, deduplicate
 from audit.dedup.minhash import signatures, text_digests
 
 rng = random.Random(5)
@@ -280,3 +280,15 @@ def test_folded_signatures_keep_every_equal_value() -> None:
         np.count_nonzero(folded[1::2] == folded[::2], axis=1)
         >= np.count_nonzero(sig[1::2] == sig[::2], axis=1)
     ).all()
+
+
+def test_exact_groups_keep_the_canonical_order_and_first_rows_as_representatives() -> None:
+    digests = np.array([7, 5, 7, 9, 5, 7], dtype=np.uint64)
+    ordered = np.array([5, 1, 3, 0, 4], dtype=np.int64)  # canonical order; row 2 not eligible
+    groups = _ExactGroups(ordered, digests)
+    assert groups.reps.tolist() == [5, 1, 3]  # the first row of each group, in that order
+    assert groups.members([5]) == [5, 0]
+    assert groups.members([3, 1]) == [3, 1, 4]
+    assert groups.shared == 2
+    empty = _ExactGroups(np.zeros(0, dtype=np.int64), digests)
+    assert empty.reps.tolist() == [] and empty.shared == 0

@@ -337,20 +337,15 @@ def _deduplicate(
     template_paragraphs, template_groups = _apply_templates(b, paragraphs, settings)
     eligible = (b.shingles > 0) & ~np.asarray(is_empty(b.sig), dtype=bool)
     credited = _credited_counts(b)
-    order = sorted(range(n), key=lambda r: _priority(b, credited, r))
-    # exact groups, in canonical order; the first member of each is its representative
-    groups: dict[int, list[int]] = {}
-    for r in order:
-        if eligible[r]:
-            groups.setdefault(int(b.digests[r]), []).append(r)
-    reps = [g[0] for g in groups.values()]
-    group_of_rep = {g[0]: g for g in groups.values()}
+    order = np.asarray(sorted(range(n), key=lambda r: _priority(b, credited, r)), dtype=np.int64)
+    groups = _ExactGroups(order[eligible[order]], b.digests)
+    reps = groups.reps.tolist()
     verifier = _Verifier(b, settings)
     stats: dict[str, Any] = {}
     outcome = DedupOutcome(templates=template_paragraphs)
     sizes: list[int] = []
     for seed, member_reps in _star_clusters(b, reps, verifier, settings, stats, map_bands):
-        members = [m for rep in member_reps for m in group_of_rep[rep]]
+        members = groups.members(member_reps)
         if len(members) < 2:
             continue
         canonical, reason = _canonical(b, seed, members, verifier)
@@ -363,7 +358,7 @@ def _deduplicate(
         **stats,
         "documents": n,
         "compared": int(np.count_nonzero(eligible)),
-        "exact_groups": sum(1 for g in groups.values() if len(g) > 1),
+        "exact_groups": groups.shared,
         "clusters": len(outcome.clusters),
         "clustered_documents": int(sum(sizes)),
         "largest_cluster": max(sizes, default=0),
@@ -372,6 +367,33 @@ def _deduplicate(
         "template_paragraphs": len(template_paragraphs),
     }
     return outcome
+
+
+class _ExactGroups:
+    """Rows with equal body digests, as arrays: in canonical order within a group, and
+    the groups in the order of their first row (their representative)."""
+
+    def __init__(self, ordered: np.ndarray, digests: np.ndarray) -> None:
+        _, first, group = np.unique(digests[ordered], return_index=True, return_inverse=True)
+        by_first = np.argsort(first, kind="stable")
+        number = np.empty(len(first), dtype=np.int64)
+        number[by_first] = np.arange(len(first))  # groups numbered by their first row
+        gid = number[group.ravel()]
+        within = np.argsort(gid, kind="stable")  # stable: canonical order within a group
+        self.reps = ordered[first[by_first]]
+        self._rows = ordered[within]
+        self._bounds = np.searchsorted(gid[within], np.arange(len(first) + 1))
+        self._number = np.full(len(digests), -1, dtype=np.int64)
+        self._number[self.reps] = np.arange(len(self.reps))
+        sizes = np.diff(self._bounds)
+        self.shared = int(np.count_nonzero(sizes > 1))  # groups of two rows or more
+
+    def members(self, reps: list[int]) -> list[int]:
+        """The rows of the groups of ``reps``, group after group."""
+        out: list[int] = []
+        for g in self._number[reps].tolist():
+            out += self._rows[self._bounds[g] : self._bounds[g + 1]].tolist()
+        return out
 
 
 _PAIR_BLOCK = 2_000_000  # bucket members expanded at a time when listing candidate pairs

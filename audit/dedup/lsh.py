@@ -132,7 +132,7 @@ class BandIndex:
     ) -> None:
         self.b, self.r = candidate_params(settings)
         self.keys = np.asarray(keys, dtype=np.int64)
-        self._row = {int(k): i for i, k in enumerate(keys)}
+        self._row: dict[int, int] | None = None  # key -> position, made when first asked
         n = len(keys)
         r = self.r
         # a band at a time (no copy of the whole matrix): the band's column of every row
@@ -222,6 +222,8 @@ class BandIndex:
 
     def neighbours(self, key: int) -> set[int]:
         """The keys sharing a bucket with ``key`` (itself included)."""
+        if self._row is None:
+            self._row = {int(k): i for i, k in enumerate(self.keys.tolist())}
         found = self.near(self._row[int(key)])
         return {int(key), *self.keys[found].tolist()}
 

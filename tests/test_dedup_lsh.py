@@ -8,7 +8,7 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from audit.config import DedupSettings
-from audit.dedup.lsh import build_lsh, candidate_params, neighbours
+from audit.dedup.lsh import BandIndex, build_lsh, candidate_params, neighbours
 from audit.dedup.minhash import signatures, to_minhash
 
 
@@ -129,3 +129,18 @@ def test_shared_buckets_groups_wide_bands_like_machine_words() -> None:
     expected = sorted((v for v in pairs.values() if len(v) > 1), key=lambda v: int(word[v[0]]))
     assert found == expected
     assert shared_buckets(band[:1])[0].size == 0
+
+
+def test_band_index_lists_each_positions_buckets_in_bucket_order() -> None:
+    settings = DedupSettings()
+    rng = np.random.default_rng(5)
+    sig = rng.integers(0, 3, size=(300, settings.num_perm), dtype=np.uint32)  # many collisions
+    sig[::7] = 9  # and a bucket shared by every seventh row in every band
+    keys = list(range(0, 300, 2))
+    index = BandIndex(keys, sig, settings, rows=keys)
+    expected: list[list[int]] = [[] for _ in keys]
+    for g, (lo, hi) in enumerate(zip(index._lo.tolist(), index._hi.tolist(), strict=True)):
+        for position in index._members[lo:hi].tolist():
+            expected[position].append(g)
+    got = [index._tags[index._starts[i] : index._starts[i + 1]].tolist() for i in range(len(keys))]
+    assert got == expected and sum(map(len, expected)) > len(keys)

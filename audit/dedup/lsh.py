@@ -160,21 +160,37 @@ class BandIndex:
         members.clear()
         self._lo = np.concatenate([s[:-1] for s in starts]) if starts else empty.astype(np.int64)
         self._hi = np.concatenate([s[1:] for s in starts]) if starts else empty.astype(np.int64)
+        band_buckets = [len(s) - 1 for s in starts]
         starts.clear()
-        sizes = (self._hi - self._lo).astype(np.int64)
-        # the shared buckets of each position, grouped by position, in bucket order: one
-        # sort of (position, bucket) as one integer, which needs no index array
-        n_buckets = max(len(sizes), 1)
-        if (n + 1) * n_buckets >= 2**62:
-            raise ValueError(f"too many shared buckets ({n_buckets:,}) for {n:,} documents")
-        key = self._members.astype(np.int64)
-        key *= n_buckets
-        key += np.repeat(np.arange(len(sizes), dtype=pos_type), sizes)
-        key.sort()
-        self._starts = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n_buckets)
-        key %= n_buckets
-        self._tags = key.astype(pos_type)
-        del key
+        self._starts, self._tags = self._by_position(n, band_buckets, pos_type)
+
+    def _by_position(
+        self, n: int, band_buckets: list[int], pos_type: type[np.signedinteger[Any]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The shared buckets of each position, grouped by position, in bucket order.
+
+        A counting sort, a band at a time: a position is in at most one bucket of a
+        band, so each band's entries go to distinct slots in one vectorized step, and
+        the bands (numbered in order) fill each position's slots in bucket order. No
+        array of the size of all entries is made but the result.
+        """
+        counts = np.bincount(self._members, minlength=n)
+        starts = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        del counts
+        tags = np.empty(len(self._members), dtype=pos_type)
+        filled = starts[:-1].copy()  # the next free slot of each position
+        sizes = self._hi - self._lo
+        first = 0
+        for count in band_buckets:
+            if count:
+                lo, hi = int(self._lo[first]), int(self._hi[first + count - 1])
+                where = self._members[lo:hi]
+                bucket = np.arange(first, first + count, dtype=pos_type)
+                tags[filled[where]] = np.repeat(bucket, sizes[first : first + count])
+                filled[where] += 1
+            first += count
+        return starts, tags
 
     def near(self, i: int) -> np.ndarray:
         """Positions (in ``keys``) sharing a bucket with position ``i``, itself included.

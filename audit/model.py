@@ -142,11 +142,18 @@ class Finding:
         message: str,
         evidence: Mapping[str, Any] | None = None,
     ) -> None:
-        object.__setattr__(self, "doc_id", doc_id)
-        object.__setattr__(self, "check", check)
-        object.__setattr__(self, "severity", severity)
-        object.__setattr__(self, "message", message)
+        self._set(doc_id, check, severity, message)
         object.__setattr__(self, "evidence_json", dumps_line(dict(evidence or {})))
+
+    def _set(self, doc_id: str, check: str, severity: Severity, message: str) -> None:
+        """Set the fields but the evidence (the class is frozen)."""
+        for name, value in (
+            ("doc_id", doc_id),
+            ("check", check),
+            ("severity", severity),
+            ("message", message),
+        ):
+            object.__setattr__(self, name, value)
 
     @property
     def evidence(self) -> dict[str, Any]:
@@ -196,10 +203,7 @@ class StoredFinding(Finding):
         lines: Sequence[str],
         position: int,
     ) -> None:
-        object.__setattr__(self, "doc_id", doc_id)
-        object.__setattr__(self, "check", check)
-        object.__setattr__(self, "severity", severity)
-        object.__setattr__(self, "message", message)
+        self._set(doc_id, check, severity, message)
         object.__setattr__(self, "_lines", lines)
         object.__setattr__(self, "_position", position)
 

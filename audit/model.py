@@ -248,9 +248,8 @@ def _same_categories(tables: list[pd.DataFrame]) -> None:
         if not all(getattr(d, "name", None) == "category" for d in dtypes):
             continue
         union = sorted({v for t in tables for v in t[column].cat.categories})
-        for t in tables:
-            if list(t[column].cat.categories) != union:
-                t[column] = t[column].cat.set_categories(union)
+        for t in tables:  # all of them: equal categories of another dtype would not join
+            t[column] = t[column].cat.set_categories(union)
 
 
 @dataclass(slots=True)

@@ -89,7 +89,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
         tracked = stages.track(work, "read_parse", lambda p: p.n_documents)
         corpus, suites = _join_chunks(tracked, spool, stages, suite_path)
         corpus.spool = spool
-        prefetch_bundle()  # the report's chart scripts, built while the global stages run
+        bundle = prefetch_bundle()  # the report's chart scripts, built while the global stages run
         stages.start("dedup")
         # LSH bands on the engine; only the counts are kept (the findings go with the corpus).
         # The search takes the signature matrix from the spool; an index reads it again.
@@ -144,6 +144,8 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     run["stages"] = stages.to_dict()
     run["stage_peak_mb"] = stages.peak_mb()
     extra = [partial(write_gx_validation, gx_results=gx_results)]
+    if write:  # the writers fork: a lock that thread held then would stay held in the child
+        bundle.join()
     run_dir = write_run(Path(settings.out), results, corpus, extra, spool) if write else None
     stages.stop()
     spool.close()

@@ -156,17 +156,17 @@ _EMPTY_LIST = ("list", None)
 
 
 def _share_key(value: Any) -> Any:
-    """What makes two values the same object: type and value (1, 1.0 and True differ);
-    a value that cannot be a dict key stands for itself."""
-    if isinstance(value, list):
-        return _EMPTY_LIST if not value else id(value)
-    if type(value) is float:  # 0.0 == -0.0, but they are written differently
+    """What makes two values one object: the same exact type (1, 1.0 and True differ)
+    and value, for strings, integers, floats (with their sign: 0.0 == -0.0) and the
+    empty list; any other value stands for itself."""
+    kind = type(value)
+    if kind is str or kind is int:
+        return (kind, value)
+    if kind is float:
         return (float, value, math.copysign(1.0, value))
-    try:
-        hash(value)
-    except TypeError:
-        return id(value)
-    return (type(value), value)
+    if kind is list and not value:
+        return _EMPTY_LIST
+    return id(value)
 
 
 def _compact_paragraphs(paras: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -50,6 +51,26 @@ def test_an_error_that_does_not_pickle_comes_back_as_its_type_and_message() -> N
         raise Odd(1, 2)
 
     with SideTask(work) as task, pytest.raises(RuntimeError, match="Odd: 1/2"):
+        task.join()
+
+
+def _refuse() -> None:
+    raise TypeError("cannot be made again")
+
+
+class _Rebuilt(Exception):
+    """Pickles, but cannot be made again from what it pickles to."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_refuse, ())
+
+
+@forks
+def test_an_error_that_cannot_be_made_again_comes_back_as_its_message() -> None:
+    def work() -> None:
+        raise _Rebuilt("1:2")
+
+    with SideTask(work) as task, pytest.raises(RuntimeError, match="_Rebuilt: 1:2"):
         task.join()
 
 
@@ -114,3 +135,26 @@ def test_without_fork_an_error_stops_the_caller_at_once() -> None:
     with pytest.raises(ConfigError, match="boom"), SideTask(work, fork=False):
         reached = True
     assert not reached
+
+
+@forks
+def test_a_run_waits_for_the_chart_bundle_before_the_writers_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundle thread holds a lock while it builds; forked while held, the lock
+    would stay held in the writer, whose report would wait for it for ever."""
+    from audit.config import Settings
+    from audit.pipeline import run_audit
+    from audit.report import charts
+    from tests.conftest import SEEDS
+
+    def slow_bundle() -> None:
+        time.sleep(3)
+
+    monkeypatch.setattr(charts, "_vega_bundle", slow_bundle)
+    settings = Settings(paths=(str(SEEDS),), out=str(tmp_path), jobs=2, progress=False)
+    done: list[object] = []
+    runner = threading.Thread(target=lambda: done.append(run_audit(settings)), daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert done and (tmp_path / "latest" / "report.html").exists()

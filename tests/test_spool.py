@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tracemalloc
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -287,17 +288,23 @@ def test_equal_values_of_a_chunk_become_one_object_and_stay_equal() -> None:
             "source": ["".join(["batch", ".jsonl"]) for _ in range(n)],
             "count": [1000 + i % 3 for i in range(n)],
             "mixed": [[1, 1.0, True, 0.0, -0.0][i % 5] for i in range(n)],
+            # equal but not the same: never merged
+            "other": [
+                [np.float64(0.0), np.float64(-0.0), (True,), (1.0,), Decimal("1.0"), None][i % 6]
+                for i in range(n)
+            ],
             "problems": [[] for _ in range(n)],
             "dates": [["2024-01-01"] for _ in range(n)],
             "score": np.linspace(0, 1, n),  # not an object column
         }
-    ).astype({"source": object, "count": object, "mixed": object})
+    ).astype({"source": object, "count": object, "mixed": object, "other": object})
     before = docs.copy(deep=True)
     shared = _share_repeats(docs.copy(deep=True))
     for c in docs.columns:
         pairs = zip(shared[c].tolist(), before[c].tolist(), strict=True)
         assert all(a == b and type(a) is type(b) for a, b in pairs), c
-    assert [repr(v) for v in shared["mixed"]] == [repr(v) for v in before["mixed"]]  # -0.0 kept
+    for c in ("mixed", "other"):  # -0.0 kept, (1.0,) not made (True,), ...
+        assert [repr(v) for v in shared[c]] == [repr(v) for v in before[c]]
     assert len({id(v) for v in shared["source"]}) == 1
     assert len({id(v) for v in shared["count"]}) == 3
     assert len({id(v) for v in shared["mixed"]}) == 5  # 1, 1.0 and True are not merged

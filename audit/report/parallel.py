@@ -116,8 +116,10 @@ def _run(fn: Callable[[], object]) -> bytes:
         return pickle.dumps((True, fn()))
     except BaseException as exc:  # every failure goes back to the parent
         try:
-            return pickle.dumps((False, exc))
-        except Exception:  # an exception that does not pickle: its type and message
+            data = pickle.dumps((False, exc))
+            pickle.loads(data)  # some exceptions pickle but cannot be made again
+            return data
+        except Exception:  # then its type and message
             return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 

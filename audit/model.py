@@ -147,13 +147,10 @@ class Finding:
 
     def _set(self, doc_id: str, check: str, severity: Severity, message: str) -> None:
         """Set the fields but the evidence (the class is frozen)."""
-        for name, value in (
-            ("doc_id", doc_id),
-            ("check", check),
-            ("severity", severity),
-            ("message", message),
-        ):
-            object.__setattr__(self, name, value)
+        object.__setattr__(self, "doc_id", doc_id)
+        object.__setattr__(self, "check", check)
+        object.__setattr__(self, "severity", severity)
+        object.__setattr__(self, "message", message)
 
     @property
     def evidence(self) -> dict[str, Any]:

@@ -144,9 +144,12 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     run["stages"] = stages.to_dict()
     run["stage_peak_mb"] = stages.peak_mb()
     extra = [partial(write_gx_validation, gx_results=gx_results)]
-    if write:  # the writers fork: a lock that thread held then would stay held in the child
+    run_dir = None
+    if write:
+        # with more than one job the writers fork: a lock the bundle thread held then
+        # would stay held in the child
         bundle.join()
-    run_dir = write_run(Path(settings.out), results, corpus, extra, spool) if write else None
+        run_dir = write_run(Path(settings.out), results, corpus, extra, spool, settings.jobs > 1)
     stages.stop()
     spool.close()
     run["stages"] = {**results["run"]["stages"], **stages.to_dict()}

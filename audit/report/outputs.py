@@ -46,6 +46,7 @@ def write_run(
     corpus: Corpus,
     extra: Sequence[Callable[[Path], object]] = (),
     spool: Spool | None = None,
+    fork: bool = False,
 ) -> Path:
     """Write ``out/<run_id>/`` and ``out/latest/``; returns the run folder.
 
@@ -56,12 +57,12 @@ def write_run(
     holds the compact tables: the other writers get a document's paragraphs from the
     spool when they ask for them, while results.json, accepted.jsonl and
     quarantined.jsonl are written in one pass over the spool, a document at a time,
-    with the writers' times in ``run.stages``. With more than one job (the run's
-    ``settings.jobs``) on Linux, the other writers run in a forked process meanwhile.
+    with the writers' times in ``run.stages``. With ``fork`` (on Linux), the other
+    writers run in a forked process meanwhile.
     """
     run_dir = claim_run_dir(out, results["run"])
     with paused_gc():
-        _write_files(out, run_dir, results, corpus, extra, spool)
+        _write_files(out, run_dir, results, corpus, extra, spool, fork)
     refresh_latest(run_dir)
     append_history(out, history_entry(results))
     return run_dir
@@ -91,6 +92,7 @@ def _write_files(
     corpus: Corpus,
     extra: Sequence[Callable[[Path], object]],
     spool: Spool | None = None,
+    fork: bool = False,
 ) -> None:
     if spool is None:
         atomic_write_text(run_dir / "results.json", dumps(results))
@@ -102,10 +104,10 @@ def _write_files(
         return
     spool.lazy_paragraphs(results["documents"], corpus.paragraphs)
     take_times()
-    # JUnit, the summary and the report are written by a second process (with more
-    # than one job) while this one writes results.json and the jsonl files.
+    # JUnit, the summary and the report are written by a second process (with
+    # ``fork``) while this one writes results.json and the jsonl files.
     side = partial(_side_writers, out, run_dir, results, extra)
-    with SideTask(side, fork=_jobs(results) > 1) as task:
+    with SideTask(side, fork=fork) as task:
         write_streaming(run_dir, results, spool.parts(corpus.paragraphs, OUTPUT_COLUMNS), task.join)
 
 
@@ -132,11 +134,6 @@ def _side_writers(
         for writer in extra:
             writer(run_dir)
     return {k: round(v, 3) for k, v in take_times().items()}
-
-
-def _jobs(results: dict[str, Any]) -> int:
-    jobs = results["run"].get("settings", {}).get("jobs", 1)
-    return jobs if isinstance(jobs, int) else 1
 
 
 _MARKER_TEXT = "Run folders of audit. A folder holding this file is not read as input.\n"
@@ -300,7 +297,7 @@ def _write_results(fh: TextIO, results: dict[str, Any], documents: TextIO) -> No
             documents.flush()
             documents.seek(0)
             shutil.copyfileobj(documents.buffer, fh.buffer, 1 << 22)
-        elif isinstance(value, list) and value:  # a line at a time: clusters run to 100 MB
+        elif isinstance(value, list) and value:  # a line at a time, as the documents
             _write_array(fh, (dumps_line(v) for v in value))
         else:
             fh.write(dumps_line(value))

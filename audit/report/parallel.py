@@ -46,11 +46,11 @@ class SideTask(Generic[T]):
         self._fork = fork and can_fork()
         self._pid: int | None = None
         self._read: int | None = None
-        self._inline: tuple[bool, T | BaseException] | None = None
+        self._inline: tuple[T] | None = None  # the value, when fn ran here
 
     def __enter__(self) -> SideTask[T]:
         if not self._fork:
-            self._inline = (True, self._fn())
+            self._inline = (self._fn(),)
             return self
         read, write = os.pipe()
         pid = os.fork()
@@ -73,22 +73,21 @@ class SideTask(Generic[T]):
     def join(self) -> T:
         """Wait for ``fn`` and return what it returned (or raise what it raised)."""
         if self._inline is not None:
-            ok, value = self._inline
-        else:
-            if self._read is None or self._pid is None:
-                raise RuntimeError("the side task was not started")
-            with os.fdopen(self._read, "rb") as fh:
-                self._read = None
-                data = fh.read()
-            _, status = os.waitpid(self._pid, 0)
-            self._pid = None
-            if not data:
-                raise RuntimeError(f"the writer process stopped: {_describe(status)}")
-            ok, value = pickle.loads(data)
+            return self._inline[0]
+        if self._read is None or self._pid is None:
+            raise RuntimeError("the side task was not started")
+        with os.fdopen(self._read, "rb") as fh:
+            self._read = None
+            data = fh.read()
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        if not data:
+            raise RuntimeError(f"the writer process stopped: {_describe(status)}")
+        ok, value = pickle.loads(data)
         if not ok:
             assert isinstance(value, BaseException)
             raise value
-        return value  # type: ignore[return-value]
+        return value
 
     def __exit__(
         self,

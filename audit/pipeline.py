@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 import time
@@ -12,10 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from audit.config import ConfigError, Settings
+from audit.config import ConfigError, DedupSettings, Settings
+from audit.dedup import (
+    DedupOutcome,
+    apply_outcome,
+    dedup_chunk,
+    drop_internal,
+    search_corpus,
+    signatures_of,
+)
 from audit.dedup import check_settings as check_dedup_settings
-from audit.dedup import dedup_chunk, dedup_corpus, signatures_of
-from audit.engine import get_engine
+from audit.engine import Engine, get_engine
 from audit.expectations import (
     check_suites,
     load_suites,
@@ -29,6 +37,7 @@ from audit.index import CorpusIndex, IndexError_, admit_batch, index_findings, o
 from audit.ingest import read_chunks
 from audit.intake import intake_findings
 from audit.model import AuditResult, Chunk, Corpus, Finding
+from audit.parallel import SideTask, can_fork
 from audit.parse import parse_records
 from audit.progress import Stages, timed
 from audit.report.charts import prefetch_bundle
@@ -85,36 +94,53 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     work = engine.map(
         process_packed, read_chunks(settings.paths, settings.inputs), (per_chunk, settings)
     )
-    try:
-        tracked = stages.track(work, "read_parse", lambda p: p.n_documents)
-        corpus, suites = _join_chunks(tracked, spool, stages, suite_path)
-        corpus.spool = spool
-        bundle = prefetch_bundle()  # the report's chart scripts, built while the global stages run
-        stages.start("dedup")
-        # LSH bands on the engine; only the counts are kept (the findings go with the corpus).
-        # The search takes the signature matrix from the spool; an index reads it again.
-        dedup_stats = dedup_corpus(corpus, settings.dedup, map_bands=engine.map).stats
-    finally:
-        # a run stopped early shuts the worker pool down here, not when the generator is collected
-        getattr(work, "close", lambda: None)()
-        engine.close()
-    index = _open_index(settings)
-    signatures = np.zeros((0, settings.dedup.num_perm), dtype=np.uint32)
-    if index is not None:
-        stages.start("index")
-        signatures = _signatures(corpus, settings)
-        corpus.findings.extend(_query_index(index, corpus, signatures, settings))
-    stages.start("expectations")
-    gx_results: list[Any] = []
-    corpus.expectations, failed = validate(
-        corpus.documents,
-        suites,
-        None,
-        suite_parameters(settings.signals.language),
-        gx_results=gx_results,
-        evidence=spool.get("evidence"),
-        spill=spool.folder,  # the findings' evidence waits on disk for the results
-    )
+    with contextlib.ExitStack() as running:
+        try:
+            tracked = stages.track(work, "read_parse", lambda p: p.n_documents)
+            corpus, suites = _join_chunks(tracked, spool, stages, suite_path)
+            corpus.spool = spool
+            beside = _search_beside(settings, engine)
+            stages.start("dedup", "beside the suites" if beside else "")
+            spool.flush()  # before a fork (see SideTask)
+            # The duplicate search: forked, it runs beside the suites on the other core;
+            # else here and now, with its LSH bands on the engine.
+            search = running.enter_context(
+                SideTask(partial(_search, corpus, settings.dedup, engine.map), fork=beside)
+            )
+        finally:
+            # a run stopped early shuts the worker pool down here, not when it is collected
+            getattr(work, "close", lambda: None)()
+            engine.close()
+        drop_internal(corpus)
+        # the report's chart scripts, built while the global stages run (after the fork:
+        # the thread holds a lock while it works)
+        bundle = prefetch_bundle()
+        index = _open_index(settings)
+        signatures = np.zeros((0, settings.dedup.num_perm), dtype=np.uint32)
+        known: list[Finding] = []
+        if index is not None:
+            stages.start("index")
+            signatures = _signatures(corpus, settings)
+            known = _query_index(index, corpus, signatures, settings)
+        stages.start("expectations")
+        gx_results: list[Any] = []
+        corpus.expectations, failed = validate(
+            corpus.documents,
+            suites,
+            None,
+            suite_parameters(settings.signals.language),
+            gx_results=gx_results,
+            evidence=spool.get("evidence"),
+            spill=spool.folder,  # the findings' evidence waits on disk for the results
+        )
+        if beside:
+            stages.start("dedup.wait")
+        outcome, search_s = search.join()
+    stages.record("dedup.search", search_s)
+    apply_outcome(corpus, outcome)  # the copy findings first, as the search came first
+    dedup_stats = outcome.stats
+    del outcome
+    corpus.findings.extend(known)
     corpus.findings.extend(failed)
     del failed  # the findings are let go as the results are built (see below)
     stages.start("gate")
@@ -173,6 +199,19 @@ def _join_chunks(
     if suites is None:  # no input at all
         suites = load_suites(suite_path)
     return Corpus.concat(chunks), suites
+
+
+def _search_beside(settings: Settings, engine: Engine) -> bool:
+    """Whether the duplicate search runs in a forked process beside the suites: with
+    local workers (a Dask engine sorts the bands on its cluster) and a second core."""
+    return engine.name == "local" and settings.jobs > 1 and can_fork()
+
+
+def _search(corpus: Corpus, settings: DedupSettings, map_bands: Any) -> tuple[DedupOutcome, float]:
+    """The batch-wide duplicate search and its seconds."""
+    t0 = time.perf_counter()
+    outcome = search_corpus(corpus, settings, map_bands)
+    return outcome, round(time.perf_counter() - t0, 3)
 
 
 def _signatures(corpus: Corpus, settings: Settings) -> np.ndarray:

@@ -107,6 +107,10 @@ class Stages:
                 self._progress.update(self._task, detail=f"{done:,} {unit}  {rate:,.0f}/s")
             yield item
 
+    def record(self, name: str, seconds: float) -> None:
+        """Set the time of stage ``name``, timed elsewhere (e.g. in a forked process)."""
+        self.times[name] = seconds
+
     def add_chunk_times(self, times: dict[str, float]) -> None:
         """Sum one chunk's per-chunk times (seconds of work, over all workers)."""
         for key, value in times.items():

@@ -243,6 +243,10 @@ class SpooledColumn(Sequence[Any]):
         lengths = np.diff(np.frombuffer(self._offsets, dtype=np.int64)[a : b + 1])
         return blob, lengths
 
+    def flush(self) -> None:
+        """Write out the buffered values."""
+        self._out.flush()
+
     def close(self) -> None:
         """Close the files (the data stays until the spool folder goes)."""
         self._out.close()
@@ -406,6 +410,14 @@ class Spool:
     def is_open(self) -> bool:
         """Whether the spool's files are still there."""
         return self._cleanup.alive
+
+    def flush(self) -> None:
+        """Write out what the spool holds in its buffers: a forked process that reads the
+        spool would otherwise flush the same buffered bytes a second time."""
+        for col in self._columns.values():
+            col.flush()
+        for out, _, _ in self._matrices.values():
+            out.flush()
 
     def close(self) -> None:
         """Close and delete the spool folder."""

@@ -189,7 +189,8 @@ def run_once(corpus: Path, out: Path, docs: int, args: argparse.Namespace) -> Me
         raise SystemExit(f"audit run failed ({proc.returncode}): {err.strip()[-2000:]}")
     run = read_run(out / "latest" / "results.json")
     stages = dict(run.get("stages", {}))
-    timed = sum(v for k, v in stages.items() if "." not in k)
+    # the driver's stages, and its wait for a duplicate search run beside the suites
+    timed = sum(v for k, v in stages.items() if "." not in k) + stages.get("dedup.wait", 0.0)
     writers = writers_wall(stages)
     stages["other"] = round(max(seconds - timed - writers, 0.0), 3)
     peaks = {k: int(v) for k, v in run.get("stage_peak_mb", {}).items()}

@@ -7,7 +7,9 @@ Two calls wire the whole of it into a run:
   documents table as ``body_text`` and ``signature``);
 - :func:`dedup_corpus` once over the joined chunks, after the signals stage
   has added ``published_date``: clusters, copy findings, template paragraphs
-  re-roled ``boilerplate`` (reason ``source_template``).
+  re-roled ``boilerplate`` (reason ``source_template``). A run calls its two
+  halves, :func:`search_corpus` (which may run in a forked process beside the
+  suites) and :func:`apply_outcome`.
 
 See ``docs/dedup.md`` for what is found, how, and the settings.
 """
@@ -31,9 +33,12 @@ __all__ = [
     "INTERNAL_COLUMNS",
     "TEMPLATE_REASON",
     "DedupOutcome",
+    "apply_outcome",
     "check_settings",
     "dedup_chunk",
     "dedup_corpus",
+    "drop_internal",
+    "search_corpus",
     "signatures_of",
 ]
 
@@ -104,6 +109,22 @@ def dedup_corpus(
     paragraphs and drops the :data:`INTERNAL_COLUMNS`. Returns the outcome (its
     ``stats`` say how many candidates were checked and how large clusters are).
     ``map_bands`` (an engine's ``map``) sorts the LSH bands where the engine runs.
+    The same as :func:`search_corpus`, then :func:`drop_internal` and :func:`apply_outcome`.
+    """
+    outcome = search_corpus(corpus, settings, map_bands)
+    drop_internal(corpus)
+    apply_outcome(corpus, outcome)
+    return outcome
+
+
+def search_corpus(
+    corpus: Corpus, settings: DedupSettings, map_bands: Callable[..., Any] | None = None
+) -> DedupOutcome:
+    """The batch-wide search: what :func:`dedup_corpus` finds, with ``corpus`` left as it is.
+
+    It reads the documents table and the spool only, so it may run in another
+    process (a fork) while this one goes on; :func:`apply_outcome` then puts what
+    it found into the corpus.
     """
     docs = corpus.documents
     n = len(docs)
@@ -121,7 +142,11 @@ def dedup_corpus(
     paragraphs = None  # read a document at a time from the spool when spilled
     if "body_paragraphs" not in docs.columns and spool is not None:
         paragraphs = spool.get("body_paragraphs")
-    outcome = deduplicate(docs, sig, bodies, settings, paragraphs, map_bands, signatures_owned=True)
+    return deduplicate(docs, sig, bodies, settings, paragraphs, map_bands, signatures_owned=True)
+
+
+def apply_outcome(corpus: Corpus, outcome: DedupOutcome) -> None:
+    """Add what :func:`search_corpus` found to ``corpus``: clusters, findings, template roles."""
     corpus.clusters.extend(outcome.clusters)
     corpus.findings.extend(outcome.findings)
     if outcome.templates and len(corpus.paragraphs):
@@ -133,9 +158,12 @@ def dedup_corpus(
             if isinstance(dtype, pd.CategoricalDtype) and value not in dtype.categories:
                 par[column] = par[column].cat.add_categories([value])
             par.loc[hit, column] = value
+
+
+def drop_internal(corpus: Corpus) -> None:
+    """Drop the :data:`INTERNAL_COLUMNS` from the documents table (the search is done with them)."""
     kept = corpus.documents
     corpus.documents = kept.drop(columns=[c for c in INTERNAL_COLUMNS if c in kept.columns])
-    return outcome
 
 
 def signatures_of(corpus: Corpus, num_perm: int) -> np.ndarray:

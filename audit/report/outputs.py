@@ -17,6 +17,7 @@ from audit.config import ConfigError
 from audit.history import append_history, history_entry
 from audit.ingest.discover import OUTPUT_MARKER
 from audit.model import Corpus
+from audit.parallel import SideTask
 from audit.progress import take_times, timed
 from audit.report.documents import EncodedDocuments, with_key
 from audit.report.files import (
@@ -30,7 +31,6 @@ from audit.report.files import (
 )
 from audit.report.html import read_history, write_report
 from audit.report.junit import write_junit
-from audit.report.parallel import SideTask
 from audit.report.summary import write_summary
 
 if TYPE_CHECKING:
@@ -103,6 +103,7 @@ def _write_files(
         _side_writers(out, run_dir, results, extra)
         return
     spool.lazy_paragraphs(results["documents"], corpus.paragraphs)
+    spool.flush()  # before the fork (see SideTask)
     take_times()
     # JUnit, the summary and the report are written by a second process (with
     # ``fork``) while this one writes results.json and the jsonl files.

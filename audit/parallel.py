@@ -1,8 +1,9 @@
-"""Run one part of the writers in a forked process while this process writes the rest."""
+"""Run one piece of work in a forked process while this process does another."""
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -23,7 +24,8 @@ class SideTask(Generic[T]):
     """``fn`` run in a forked child process, its return value brought back by :meth:`join`.
 
     The child gets a copy of this process as it is (the run's tables, open spool
-    files read with ``pread``) and runs nothing but ``fn``: it leaves through
+    files read with ``pread``: the caller flushes what it wrote before, see
+    :meth:`audit.spool.Spool.flush`) and runs nothing but ``fn``: it leaves through
     ``os._exit``, so no exit handler, finalizer or buffered output of this process
     runs twice. An exception raised by ``fn`` is raised again by :meth:`join`. When
     the caller fails before joining, the child is stopped with SIGTERM, which it
@@ -58,6 +60,9 @@ class SideTask(Generic[T]):
             code = 1
             try:
                 os.close(read)
+                # the parent's objects are not collected here: a collection would touch
+                # (and so copy) every page that holds one
+                gc.freeze()
                 # stopped by the parent: unwind, so that half-written files are removed
                 signal.signal(signal.SIGTERM, _stop)
                 payload = _run(self._fn)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from audit.config import ConfigError
+from audit.parallel import SideTask, can_fork
 from audit.report.files import atomic_open
-from audit.report.parallel import SideTask, can_fork
 
 forks = pytest.mark.skipif(not can_fork(), reason="forks only on Linux")
 

@@ -498,42 +498,48 @@ def _validate(
         batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
             batch_parameters={"dataframe": frame}
         )
-        for suite in suites:
-            copy = context.suites.add(ExpectationSuite(**dict(suite.to_json_dict())))  # type: ignore[arg-type]
-            by_id = {str(exp.id): exp for exp in copy.expectations}
-            if len(by_id) != len(copy.expectations):
-                raise SuiteError(f"suite '{suite.name}': expectations share an id")
-            names = labels(copy.expectations)
-            position = {str(exp.id): n for n, exp in enumerate(copy.expectations)}
-            result = batch.validate(
-                copy, result_format=RESULT_FORMAT, expectation_parameters=params
-            )
-            if run_dir is not None or gx_results is not None:
-                raw_results.append(result.to_json_dict())
-            ids = [str(getattr(r.expectation_config, "id", None)) for r in result.results]
-            for key, res in sorted(
-                zip(ids, result.results, strict=True), key=lambda kv: position[kv[0]]
-            ):
-                spec = _spec(suite.name, names[position[key]], by_id[key])
-                _raise_on_error(spec, res)
-                doc_ids = _unexpected_ids(res)
-                outcomes.append(
-                    ExpectationOutcome(
-                        suite=spec.suite,
-                        expectation=spec.expectation,
-                        check=spec.check,
-                        severity=spec.severity.value,
-                        success=bool(res.success),
-                        unexpected_count=len(doc_ids),
-                        doc_ids=doc_ids,
-                        rationale=spec.rationale,
-                        remedy=spec.remedy,
-                    )
+        try:
+            for suite in suites:
+                copy = context.suites.add(ExpectationSuite(**dict(suite.to_json_dict())))  # type: ignore[arg-type]
+                by_id = {str(exp.id): exp for exp in copy.expectations}
+                if len(by_id) != len(copy.expectations):
+                    raise SuiteError(f"suite '{suite.name}': expectations share an id")
+                names = labels(copy.expectations)
+                position = {str(exp.id): n for n, exp in enumerate(copy.expectations)}
+                result = batch.validate(
+                    copy, result_format=RESULT_FORMAT, expectation_parameters=params
                 )
-                n = len(specs)
-                specs.append(spec)
-                for doc_id in doc_ids:
-                    failed.setdefault((doc_id, spec.check), []).append(n)
+                if run_dir is not None or gx_results is not None:
+                    raw_results.append(result.to_json_dict())
+                ids = [str(getattr(r.expectation_config, "id", None)) for r in result.results]
+                for key, res in sorted(
+                    zip(ids, result.results, strict=True), key=lambda kv: position[kv[0]]
+                ):
+                    spec = _spec(suite.name, names[position[key]], by_id[key])
+                    _raise_on_error(spec, res)
+                    doc_ids = _unexpected_ids(res)
+                    outcomes.append(
+                        ExpectationOutcome(
+                            suite=spec.suite,
+                            expectation=spec.expectation,
+                            check=spec.check,
+                            severity=spec.severity.value,
+                            success=bool(res.success),
+                            unexpected_count=len(doc_ids),
+                            doc_ids=doc_ids,
+                            rationale=spec.rationale,
+                            remedy=spec.remedy,
+                        )
+                    )
+                    n = len(specs)
+                    specs.append(spec)
+                    for doc_id in doc_ids:
+                        failed.setdefault((doc_id, spec.check), []).append(n)
+        finally:
+            # GX's context outlives this call (GX keeps it as the current project) and
+            # holds the batch's data frame: let it go, or it stays for the rest of the run
+            context.data_sources.delete("audit")
+            del batch, asset
     rows = _Rows(signals, evidence)
     made = (
         _finding(doc_id, check, [specs[n] for n in ns], rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -275,6 +276,12 @@ def test_failures_become_findings_on_exactly_the_failing_documents(tmp_path: Pat
     assert all(isinstance(f, StoredFinding) for f in stored)
     assert [f.to_json() for f in stored] == [f.to_json() for f in findings]
     assert not list(spill.iterdir())  # the file has no name
+    # GX's context outlives the call; the table it validated does not stay with it
+    gc.collect()
+    kept_frames = [
+        o for o in gc.get_objects() if isinstance(o, pd.DataFrame) and o.index.name == "doc_id"
+    ]
+    assert kept_frames == []
 
 
 def test_language_parameter_and_row_condition() -> None:

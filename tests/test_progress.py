@@ -74,3 +74,19 @@ def test_a_run_writes_stage_timings_and_nothing_to_a_piped_stderr(tmp_path: Path
     run = json.loads((tmp_path / "latest" / "results.json").read_text())["run"]
     assert {"read_parse", "gate", "results", "chunks.parse", "write.report"} <= set(run["stages"])
     assert sum(v for k, v in run["stages"].items() if "." not in k) <= run["duration_s"] + 0.01
+
+
+def test_the_duplicate_search_runs_beside_the_suites_with_two_jobs(tmp_path: Path) -> None:
+    from audit.parallel import can_fork
+    from audit.pipeline import run_audit
+
+    one = run_audit(Settings(paths=(str(SEEDS),), jobs=1), write=False).results["run"]
+    two = run_audit(Settings(paths=(str(SEEDS),), jobs=2), write=False).results["run"]
+    # with one job the search is the dedup stage; with two it runs in a fork and the
+    # driver waits for it after the suites
+    assert "dedup.search" in one["stages"] and "dedup.wait" not in one["stages"]
+    assert one["stages"]["dedup"] >= one["stages"]["dedup.search"]
+    assert ("dedup.wait" in two["stages"]) == can_fork()
+    assert two["dedup"] == one["dedup"]
+    for run in (one, two):
+        assert sum(v for k, v in run["stages"].items() if "." not in k) <= run["duration_s"] + 0.01

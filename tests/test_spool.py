@@ -15,10 +15,17 @@ import pandas as pd
 import pytest
 
 from audit.config import InputSettings, Settings
-from audit.dedup import dedup_corpus
+from audit.dedup import (
+    INTERNAL_COLUMNS,
+    apply_outcome,
+    dedup_corpus,
+    drop_internal,
+    search_corpus,
+)
 from audit.gate import decide
 from audit.ingest import read_chunks
 from audit.model import Chunk, Corpus
+from audit.parallel import SideTask
 from audit.pipeline import process_chunk, run_audit
 from audit.report.files import dumps
 from audit.report.results import build_results
@@ -333,3 +340,49 @@ def test_a_chunk_without_paragraphs_keeps_the_joined_roles_categorical(tmp_path:
         joined = Corpus.concat([spool.add(pack(texts)), spool.add(pack(empty))])
     assert joined.paragraphs["role"].dtype == "category"
     assert joined.paragraphs["role"].tolist() == ["body"]
+
+
+def test_a_forked_search_over_the_spool_finds_what_the_search_finds_here(tmp_path: Path) -> None:
+    from tests.test_engine import write_batch
+
+    settings = Settings(paths=(str(write_batch(tmp_path)),), inputs=InputSettings(chunk_size=4))
+    chunks = parsed_chunks(list(settings.paths), chunk_size=4)
+    in_memory = Corpus.concat(
+        [Chunk(c.documents.copy(), c.paragraphs.copy(), list(c.findings)) for c in chunks]
+    )
+    dedup_corpus(in_memory, settings.dedup)
+    with Spool(tmp_path / "s") as spool:
+        streamed = Corpus.concat([spool.add(pack(c)) for c in chunks])
+        streamed.spool = spool
+        columns, findings = list(streamed.documents.columns), len(streamed.findings)
+        spool.flush()
+        with SideTask(partial(search_corpus, streamed, settings.dedup), fork=True) as task:
+            outcome = task.join()
+        # the search left the corpus as it was; the run applies what it found
+        assert list(streamed.documents.columns) == columns
+        assert len(streamed.findings) == findings and not streamed.clusters
+        drop_internal(streamed)
+        apply_outcome(streamed, outcome)
+    assert outcome.clusters and [c.to_dict() for c in streamed.clusters] == [
+        c.to_dict() for c in in_memory.clusters
+    ]
+    assert [f.to_dict() for f in streamed.findings] == [f.to_dict() for f in in_memory.findings]
+    assert not set(INTERNAL_COLUMNS) & set(streamed.documents.columns)
+
+
+def test_a_forked_reader_does_not_write_the_spools_buffers_again(tmp_path: Path) -> None:
+    batch = tmp_path / "short.jsonl"
+    rows = [{"id": f"s{i}", "text": f"Short story number {i}.\n\nIt ends here."} for i in range(4)]
+    batch.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    chunks = parsed_chunks([str(batch)], chunk_size=2)
+    with Spool(tmp_path / "s") as spool:
+        spool.add(pack(chunks[0]))  # small enough to wait in the files' buffers
+        spool.flush()
+        # the child's read flushes its copy of the buffers: empty, as they were flushed here
+        with SideTask(lambda: spool.column("text")[1], fork=True) as task:
+            second = task.join()
+        spool.add(pack(chunks[1]))
+        texts = [spool.column("text")[i] for i in range(spool.n_documents)]
+    originals = Corpus.concat(chunks).documents["text"].tolist()
+    assert second == originals[1]
+    assert texts == originals

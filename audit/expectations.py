@@ -356,7 +356,14 @@ def signal_frame(signals: pd.DataFrame, needed: set[str]) -> pd.DataFrame:
             data[c] = pd.Series([bool(v) if _present(v) else None for v in values], dtype=object)
         else:
             data[c] = pd.Series([v if _present(v) else None for v in values], dtype=object)
-    return pd.DataFrame({c: v.to_numpy() for c, v in data.items()}, index=index)
+    # each column keeps its own type: text stays Python objects shared with the documents
+    # table (pandas would copy it into a string array of its own)
+    return pd.DataFrame(
+        {
+            c: pd.Series(v.to_numpy(), index=index, dtype=v.dtype, copy=False)
+            for c, v in data.items()
+        }
+    )
 
 
 def _dates(values: list[Any]) -> pd.Series:

@@ -17,6 +17,7 @@ from audit.expectations import (
     load_suites,
     packaged_suites,
     resolve_suites,
+    signal_frame,
     suite_parameters,
     validate,
     write_gx_validation,
@@ -437,3 +438,15 @@ def test_seed_boilerplate_with_its_lines(seed_findings: Any) -> None:
 def test_seeds_have_no_errors_from_the_suites(seed_findings: Any) -> None:
     _, by = seed_findings
     assert [k for k, f in by.items() if f.severity is Severity.ERROR] == []
+
+
+def test_the_validated_table_shares_its_text_with_the_signals() -> None:
+    url = "https://example.org/a"
+    table = signals(url=[url, None], word_count=[3, "4"], language=["en", ""])
+    table["url"] = table["url"].astype(object)  # the documents table holds Python strings
+    frame = signal_frame(table, {"url", "word_count", "language"})
+    # text is not copied into a string array of pandas' own: the same objects
+    assert frame["url"].dtype == object and frame["url"].iloc[0] is table["url"].iloc[0]
+    assert frame["language"].tolist() == ["en", None]
+    assert frame["word_count"].tolist() == [3.0, 4.0]
+    assert frame.index.tolist() == ["a", "b"] and frame.index.name == "doc_id"

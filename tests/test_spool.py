@@ -40,6 +40,15 @@ def parsed_chunks(paths: list[str], chunk_size: int) -> list[Chunk]:
     return [process_chunk(r, settings, dt.date(2024, 6, 1)) for r in chunks]
 
 
+def deduped_copy(chunks: list[Chunk], settings: Settings) -> Corpus:
+    """The chunks joined from copies (the chunks stay as they are), deduplicated in memory."""
+    corpus = Corpus.concat(
+        [Chunk(c.documents.copy(), c.paragraphs.copy(), list(c.findings)) for c in chunks]
+    )
+    dedup_corpus(corpus, settings.dedup)
+    return corpus
+
+
 def odd_batch(folder: Path) -> str:
     """A JSONL batch with unicode, empty texts and nested records."""
     rows: list[dict[str, Any]] = [
@@ -244,10 +253,7 @@ def test_dedup_over_spilled_columns_equals_dedup_in_memory(tmp_path: Path) -> No
     templated.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     settings = Settings(paths=(str(batch), str(templated)), inputs=InputSettings(chunk_size=4))
     chunks = parsed_chunks(list(settings.paths), chunk_size=4)
-    in_memory = Corpus.concat(
-        [Chunk(c.documents.copy(), c.paragraphs.copy(), list(c.findings)) for c in chunks]
-    )
-    dedup_corpus(in_memory, settings.dedup)
+    in_memory = deduped_copy(chunks, settings)
     with Spool(tmp_path / "s") as spool:
         streamed = Corpus.concat([spool.add(pack(c)) for c in chunks])
         streamed.spool = spool
@@ -347,10 +353,7 @@ def test_a_forked_search_over_the_spool_finds_what_the_search_finds_here(tmp_pat
 
     settings = Settings(paths=(str(write_batch(tmp_path)),), inputs=InputSettings(chunk_size=4))
     chunks = parsed_chunks(list(settings.paths), chunk_size=4)
-    in_memory = Corpus.concat(
-        [Chunk(c.documents.copy(), c.paragraphs.copy(), list(c.findings)) for c in chunks]
-    )
-    dedup_corpus(in_memory, settings.dedup)
+    in_memory = deduped_copy(chunks, settings)
     with Spool(tmp_path / "s") as spool:
         streamed = Corpus.concat([spool.add(pack(c)) for c in chunks])
         streamed.spool = spool

@@ -356,6 +356,8 @@ def signal_frame(signals: pd.DataFrame, needed: set[str]) -> pd.DataFrame:
             data[c] = pd.Series([bool(v) if _present(v) else None for v in values], dtype=object)
         else:
             data[c] = pd.Series([v if _present(v) else None for v in values], dtype=object)
+    if not data:
+        return pd.DataFrame(index=index)
     # each column keeps its own type: text stays Python objects shared with the documents
     # table (pandas would copy it into a string array of its own)
     return pd.DataFrame(
@@ -501,11 +503,14 @@ def _validate(
         context.variables.progress_bars = ProgressBarsConfig(
             globally=False, metric_calculations=False
         )
-        asset = context.data_sources.add_pandas("audit").add_dataframe_asset("signals")
-        batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
-            batch_parameters={"dataframe": frame}
-        )
+        source = context.data_sources.add_pandas("audit")
+        batch: Any = None
         try:
+            batch = (
+                source.add_dataframe_asset("signals")
+                .add_batch_definition_whole_dataframe("all")
+                .get_batch(batch_parameters={"dataframe": frame})
+            )
             for suite in suites:
                 copy = context.suites.add(ExpectationSuite(**dict(suite.to_json_dict())))  # type: ignore[arg-type]
                 by_id = {str(exp.id): exp for exp in copy.expectations}
@@ -546,7 +551,7 @@ def _validate(
             # GX's context outlives this call (GX keeps it as the current project) and
             # holds the batch's data frame: let it go, or it stays for the rest of the run
             context.data_sources.delete("audit")
-            del batch, asset
+            del source, batch
     rows = _Rows(signals, evidence)
     made = (
         _finding(doc_id, check, [specs[n] for n in ns], rows)

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
@@ -27,6 +28,37 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _times: dict[str, float] = {}
+_drawing: list[Any] = []  # the live displays drawing now, held still at every fork
+
+
+def _hold_still() -> None:
+    """Before a fork: wait until no display is drawing, and keep it so until the fork."""
+    for live in _drawing:
+        # rich's refresh thread draws while it holds this lock: a child forked while it
+        # was held (or while the thread was writing) would block at its first output
+        live._lock.acquire()
+
+
+def _let_go() -> None:
+    for live in reversed(_drawing):
+        live._lock.release()
+
+
+def _in_child() -> None:
+    """After a fork, in the child: the display is the parent's; write to the real streams."""
+    _let_go()
+    if _drawing:
+        from rich.file_proxy import FileProxy
+
+        _drawing.clear()
+        if isinstance(sys.stdout, FileProxy):
+            sys.stdout = sys.stdout.rich_proxied_file
+        if isinstance(sys.stderr, FileProxy):
+            sys.stderr = sys.stderr.rich_proxied_file
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_hold_still, after_in_parent=_let_go, after_in_child=_in_child)
 
 
 @contextmanager
@@ -80,6 +112,7 @@ class Stages:
                 transient=False,
             )
             self._progress.start()
+            _drawing.append(self._progress.live)
 
     @classmethod
     def for_settings(cls, settings: Any) -> Stages:
@@ -120,6 +153,7 @@ class Stages:
         """End the current stage and stop drawing."""
         self._end()
         if self._progress is not None:
+            _drawing.remove(self._progress.live)
             self._progress.stop()
             self._progress = None
 

@@ -450,3 +450,37 @@ def test_the_validated_table_shares_its_text_with_the_signals() -> None:
     assert frame["language"].tolist() == ["en", None]
     assert frame["word_count"].tolist() == [3.0, 4.0]
     assert frame.index.tolist() == ["a", "b"] and frame.index.name == "doc_id"
+
+
+def test_a_signal_frame_without_signal_columns_is_still_indexed_by_doc_id() -> None:
+    frame = signal_frame(signals(doc_id=["a", "b"]), set())
+    assert frame.columns.tolist() == []
+    assert frame.index.tolist() == ["a", "b"] and frame.index.name == "doc_id"
+
+
+def test_a_gx_failure_while_loading_the_table_leaves_no_data_source_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from great_expectations.core.batch_definition import BatchDefinition
+    from great_expectations.data_context.data_context.context_factory import project_manager
+
+    entry = {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "word_count", "min_value": 50},
+        "meta": meta("empty_body"),
+    }
+    suites = load_suites(write_suite(tmp_path, "s", [entry]))
+    table = signals(word_count=[500.0, 3.0])
+    real = BatchDefinition.get_batch
+
+    def broken(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(BatchDefinition, "get_batch", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        validate(table, suites)
+    # GX keeps its context as the current project: the failed run's data source is gone
+    assert "audit" not in project_manager.get_datasources()
+    monkeypatch.setattr(BatchDefinition, "get_batch", real)
+    outcomes, _ = validate(table, suites)
+    assert [o.doc_ids for o in outcomes] == [["b"]]

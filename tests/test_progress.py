@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.file_proxy import FileProxy
 
 from audit.config import Settings
 from audit.progress import Stages, take_times, timed
@@ -90,3 +94,33 @@ def test_the_duplicate_search_runs_beside_the_suites_with_two_jobs(tmp_path: Pat
     assert two["dedup"] == one["dedup"]
     for run in (one, two):
         assert sum(v for k, v in run["stages"].items() if "." not in k) <= run["duration_s"] + 0.01
+
+
+def test_a_child_forked_while_the_display_draws_can_still_write() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    stages = Stages(enabled=True, console=console)
+    stages.start("dedup")
+    live = stages._progress.live
+    held = threading.Event()
+
+    def drawing() -> None:  # what rich's refresh thread does: draw while holding the lock
+        with live._lock:
+            held.set()
+            time.sleep(0.3)
+
+    thread = threading.Thread(target=drawing)
+    thread.start()
+    held.wait()
+    pid = os.fork()  # waits for the drawing to end
+    if pid == 0:
+        signal.alarm(5)  # a child that blocks is killed, and the test fails
+        code = 1
+        try:
+            print("from the child", file=sys.stderr)
+            code = 0 if not isinstance(sys.stderr, FileProxy) else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    thread.join()
+    stages.stop()
+    assert os.waitstatus_to_exitcode(status) == 0

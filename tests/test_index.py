@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sqlite3
 import subprocess
@@ -11,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -451,3 +453,34 @@ def test_a_busy_sqlite_index_times_out_with_one_line(tmp_path: Path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def _admit_at(path: Path, key: int, start: float, out: Any) -> None:
+    """A run's admit to ``path``, begun at the time ``start`` (for a race)."""
+    ix = open_index(str(path), SETTINGS, create=True, timeout_s=30)
+    records, sigs = [IndexRecord(f"doc-{key}")], random_sigs(1, key)
+    while time.time() < start:  # both runs switch the new file to WAL at the same moment
+        pass
+    try:
+        ix.admit(records, sigs)
+        out.put("ok")
+    except Exception as exc:
+        out.put(str(exc))
+    finally:
+        ix.close()
+
+
+def test_two_runs_creating_the_sqlite_index_at_the_same_moment_both_succeed(
+    tmp_path: Path,
+) -> None:
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(20):
+        path = tmp_path / f"corpus-{round_}.db"
+        out = ctx.Queue()
+        start = time.time() + 0.05
+        procs = [ctx.Process(target=_admit_at, args=(path, k, start, out)) for k in (1, 2)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(60)
+        assert [out.get(timeout=5) for _ in procs] == ["ok", "ok"], f"round {round_}"

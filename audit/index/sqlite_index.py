@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -145,7 +146,7 @@ class SQLiteIndex(CorpusIndex):
     def _connect(self) -> None:
         conn = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            self._set_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA cache_size=-65536")
             conn.execute("PRAGMA temp_store=MEMORY")
@@ -153,6 +154,20 @@ class SQLiteIndex(CorpusIndex):
             conn.close()
             raise
         self._conn = conn
+
+    def _set_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch to WAL, waiting (up to ``timeout_s``) while another run creates the file."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                # SQLite answers "locked" at once here, without its busy wait, when a
+                # second run switches a new file to WAL while the first one writes it
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
 
     @staticmethod
     def _is_blank(conn: sqlite3.Connection) -> bool:

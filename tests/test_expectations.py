@@ -14,6 +14,9 @@ import pytest
 from audit.config import ConfigError, Settings
 from audit.expectations import (
     SuiteError,
+    _failures,
+    _Rows,
+    _Spec,
     load_suites,
     packaged_suites,
     resolve_suites,
@@ -251,6 +254,13 @@ def test_failures_become_findings_on_exactly_the_failing_documents(tmp_path: Pat
         ("a", "duplicate_url"),
         ("b", "duplicate_url"),
     }
+    assert [(f.doc_id, f.check) for f in findings] == [  # in the order of first failure
+        ("b", "empty_body"),
+        ("b", "missing_date"),
+        ("a", "date_inconsistent"),
+        ("a", "duplicate_url"),
+        ("b", "duplicate_url"),
+    ]
     assert by[("b", "empty_body")].severity is Severity.ERROR
     assert by[("b", "empty_body")].message == "only 12 words"
     merged = by[("a", "date_inconsistent")]
@@ -484,3 +494,20 @@ def test_a_gx_failure_while_loading_the_table_leaves_no_data_source_behind(
     monkeypatch.setattr(BatchDefinition, "get_batch", real)
     outcomes, _ = validate(table, suites)
     assert [o.doc_ids for o in outcomes] == [["b"]]
+
+
+def test_failures_are_merged_per_document_and_check_even_for_unknown_or_repeated_ids() -> None:
+    def spec(check: str) -> _Spec:
+        return _Spec("s", f"e-{check}", check, Severity.WARNING, "", (), (), "", "")
+
+    specs = [spec("x"), spec("y"), spec("x")]
+    rows = _Rows(signals(doc_id=["a", "b", "a"]))  # "a" twice: its last row counts
+    failing = [["b", "zz", "a"], ["a"], ["zz", "b", "qq"]]
+    assert list(_failures(rows, failing, specs)) == [
+        ("b", 1, [0, 2]),
+        ("zz", -1, [0, 2]),
+        ("a", 2, [0]),
+        ("a", 2, [1]),
+        ("qq", -1, [2]),
+    ]
+    assert list(_failures(rows, [[], [], []], specs)) == []

@@ -31,17 +31,25 @@ _times: dict[str, float] = {}
 _drawing: list[Any] = []  # the live displays drawing now, held still at every fork
 
 
+def _locks() -> list[Any]:
+    # rich's refresh thread draws while it holds this lock (rich's own attribute: a
+    # release without it leaves the forks unguarded rather than failing them)
+    return [lock for live in _drawing if (lock := getattr(live, "_lock", None)) is not None]
+
+
 def _hold_still() -> None:
-    """Before a fork: wait until no display is drawing, and keep it so until the fork."""
-    for live in _drawing:
-        # rich's refresh thread draws while it holds this lock: a child forked while it
-        # was held (or while the thread was writing) would block at its first output
-        live._lock.acquire()
+    """Before a fork: wait until no display is drawing, and keep it so until the fork.
+
+    A child forked while the display's lock was held (or while its thread was
+    writing) would block at its first output.
+    """
+    for lock in _locks():
+        lock.acquire()
 
 
 def _let_go() -> None:
-    for live in reversed(_drawing):
-        live._lock.release()
+    for lock in reversed(_locks()):
+        lock.release()
 
 
 def _in_child() -> None:

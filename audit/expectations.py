@@ -28,7 +28,6 @@ from pathlib import Path
 from string import Formatter
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from audit.config import ConfigError
@@ -365,8 +364,7 @@ def signal_frame(signals: pd.DataFrame, needed: set[str]) -> pd.DataFrame:
         {
             c: pd.Series(v.to_numpy(), index=index, dtype=v.dtype, copy=False)
             for c, v in data.items()
-        },
-        copy=False,  # not stacked into one block per type: that would copy every column
+        }
     )
 
 
@@ -495,6 +493,7 @@ def _validate(
     params = {**DEFAULT_PARAMETERS, **(parameters or {})}
     outcomes: list[ExpectationOutcome] = []
     specs: list[_Spec] = []
+    failed: dict[tuple[str, str], list[int]] = {}
     raw_results: list[dict[str, Any]] = []
     with _quiet_gx():
         import great_expectations as gx
@@ -544,17 +543,19 @@ def _validate(
                             remedy=spec.remedy,
                         )
                     )
+                    n = len(specs)
                     specs.append(spec)
+                    for doc_id in doc_ids:
+                        failed.setdefault((doc_id, spec.check), []).append(n)
         finally:
             # GX's context outlives this call (GX keeps it as the current project) and
             # holds the batch's data frame: let it go, or it stays for the rest of the run
             context.data_sources.delete("audit")
             del source, batch
-    del frame  # GX is done with it: the findings need the signals only
     rows = _Rows(signals, evidence)
     made = (
-        _finding(doc_id, pos, specs[ns[0]].check, [specs[n] for n in ns], rows)
-        for doc_id, pos, ns in _failures(rows, [o.doc_ids for o in outcomes], specs)
+        _finding(doc_id, check, [specs[n] for n in ns], rows)
+        for (doc_id, check), ns in failed.items()
     )
     findings = list(made) if spill is None else _stored(made, spill)
     if gx_results is not None:
@@ -604,98 +605,60 @@ def _unexpected_ids(res: Any) -> list[str]:
 
 
 class _Rows:
-    """The signals table's columns as lists, by row position."""
+    """The signals table's columns as lists, looked up by doc_id."""
 
     def __init__(self, signals: pd.DataFrame, evidence: Sequence[Any] | None = None) -> None:
-        self.ids = pd.Index(signals["doc_id"].astype(str).tolist(), dtype=object)
+        ids = signals["doc_id"].astype(str).tolist()
+        self.positions = {d: i for i, d in enumerate(ids)}
         self.signals = signals
         self._columns: dict[str, list[Any]] = {}
         self.evidence: Sequence[Any] | None = evidence
         if evidence is None and "evidence" in signals.columns:
             self.evidence = signals["evidence"].tolist()
 
-    def positions(self, doc_ids: list[str]) -> np.ndarray:
-        """The row of each doc_id (its last row if it has several), -1 when unknown."""
-        if self.ids.is_unique:
-            return self.ids.get_indexer(pd.Index(doc_ids, dtype=object))
-        last = {d: i for i, d in enumerate(self.ids.tolist())}
-        return np.array([last.get(d, -1) for d in doc_ids], dtype=np.int64)
-
-    def value(self, pos: int, column: str) -> Any:
+    def value(self, doc_id: str, column: str) -> Any:
         """One signal of one document, as a plain value ('?' when unknown)."""
         values = self._columns.get(column)
         if values is None:
             if column not in self.signals.columns:
                 return "?"
             values = self._columns[column] = self.signals[column].tolist()
-        return "?" if pos < 0 else _plain(values[pos])
+        pos = self.positions.get(doc_id)
+        return "?" if pos is None else _plain(values[pos])
 
-    def evidence_of(self, pos: int, check: str) -> dict[str, Any]:
+    def evidence_of(self, doc_id: str, check: str) -> dict[str, Any]:
         """The document's evidence for ``check`` (a copy), or an empty dict."""
-        if self.evidence is None or pos < 0:
+        pos = self.positions.get(doc_id)
+        if self.evidence is None or pos is None:
             return {}
         found = self.evidence[pos]  # read from disk when spilled: once
         return dict(found.get(check) or {}) if isinstance(found, dict) else {}
 
 
-def _failures(
-    rows: _Rows, failing: list[list[str]], specs: list[_Spec]
-) -> Iterator[tuple[str, int, list[int]]]:
-    """Each failing (document, check) once, in the order of its first failure (specs in
-    order, GX's order within one): the doc_id, its row (-1 when unknown) and its failed
-    specs, in order.
-
-    Kept as arrays (a few bytes per failure), not a dict of tuples: a suite's warning
-    on most documents of a large batch is a million failures.
-    """
-    sizes = [len(ids) for ids in failing]
-    if not sum(sizes):
-        return
-    ids = [d for batch in failing for d in batch]
-    pos = rows.positions(ids).astype(np.int64)
-    code = pos.copy()  # one code per document: its row, or one past the rows for each other id
-    unknown = np.flatnonzero(pos < 0)
-    if len(unknown):
-        others: dict[str, int] = {}
-        code[unknown] = [len(rows.ids) + others.setdefault(ids[i], len(others)) for i in unknown]
-    checks = {check: n for n, check in enumerate(dict.fromkeys(s.check for s in specs))}
-    spec = np.repeat(np.arange(len(specs), dtype=np.int64), sizes)
-    check_of = np.array([checks[s.check] for s in specs], dtype=np.int64)
-    key = code * len(checks) + check_of[spec]
-    order = np.argsort(key, kind="stable")  # a key's failures stay in spec order
-    bounds = np.flatnonzero(np.diff(key[order])) + 1
-    starts = np.concatenate(([0], bounds))
-    ends = np.concatenate((bounds, [len(order)]))
-    for g in np.argsort(order[starts], kind="stable").tolist():  # by first failure
-        members = order[starts[g] : ends[g]]
-        i = int(members[0])
-        yield ids[i], int(pos[i]), spec[members].tolist()
-
-
-def _message(spec: _Spec, pos: int, rows: _Rows) -> str:
+def _message(spec: _Spec, doc_id: str, rows: _Rows) -> str:
     try:
-        return spec.template.format_map({f: rows.value(pos, f) for f in spec.fields})
+        return spec.template.format_map({f: rows.value(doc_id, f) for f in spec.fields})
     except (ValueError, KeyError, IndexError, AttributeError, TypeError):
         return spec.rationale
 
 
-def _finding(doc_id: str, pos: int, check: str, specs: list[_Spec], rows: _Rows) -> Finding:
+def _finding(doc_id: str, check: str, specs: list[_Spec], rows: _Rows) -> Finding:
     """One finding for a document's failures under one check (the most severe first)."""
     if len(specs) > 1:
         specs = sorted(specs, key=lambda s: -s.severity.rank)
     worst = specs[0]
-    evidence = rows.evidence_of(pos, check)
+    evidence = rows.evidence_of(doc_id, check)
     evidence["expectations"] = [
         {
             "suite": s.suite,
             "expectation": s.expectation,
             "severity": s.severity.value,
-            "observed": {c: rows.value(pos, c) for c in s.columns},
+            "observed": {c: rows.value(doc_id, c) for c in s.columns},
         }
         for s in specs
     ]
     evidence["remedy"] = worst.remedy
-    message = "; ".join(dict.fromkeys(_message(s, pos, rows) for s in specs))
+    message = "; ".join(dict.fromkeys(_message(s, doc_id, rows) for s in specs))
     return Finding(doc_id, check, worst.severity, message, evidence)
 
 
@@ -704,11 +667,10 @@ def _stored(findings: Iterable[Finding], folder: str | Path) -> list[Finding]:
     from audit.report.documents import LineFile
 
     heads: list[tuple[str, str, Severity, str]] = []
-    messages: dict[str, str] = {}  # equal messages (a suite's on most documents) held once
 
     def evidence() -> Iterator[str]:
         for f in findings:
-            heads.append((f.doc_id, f.check, f.severity, messages.setdefault(f.message, f.message)))
+            heads.append((f.doc_id, f.check, f.severity, f.message))
             yield f.evidence_json
 
     lines = LineFile(evidence(), folder)

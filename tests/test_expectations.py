@@ -14,9 +14,6 @@ import pytest
 from audit.config import ConfigError, Settings
 from audit.expectations import (
     SuiteError,
-    _failures,
-    _Rows,
-    _Spec,
     load_suites,
     packaged_suites,
     resolve_suites,
@@ -494,20 +491,3 @@ def test_a_gx_failure_while_loading_the_table_leaves_no_data_source_behind(
     monkeypatch.setattr(BatchDefinition, "get_batch", real)
     outcomes, _ = validate(table, suites)
     assert [o.doc_ids for o in outcomes] == [["b"]]
-
-
-def test_failures_are_merged_per_document_and_check_even_for_unknown_or_repeated_ids() -> None:
-    def spec(check: str) -> _Spec:
-        return _Spec("s", f"e-{check}", check, Severity.WARNING, "", (), (), "", "")
-
-    specs = [spec("x"), spec("y"), spec("x")]
-    rows = _Rows(signals(doc_id=["a", "b", "a"]))  # "a" twice: its last row counts
-    failing = [["b", "zz", "a"], ["a"], ["zz", "b", "qq"]]
-    assert list(_failures(rows, failing, specs)) == [
-        ("b", 1, [0, 2]),
-        ("zz", -1, [0, 2]),
-        ("a", 2, [0]),
-        ("a", 2, [1]),
-        ("qq", -1, [2]),
-    ]
-    assert list(_failures(rows, [[], [], []], specs)) == []

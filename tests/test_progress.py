@@ -109,18 +109,20 @@ def test_a_child_forked_while_the_display_draws_can_still_write() -> None:
             time.sleep(0.3)
 
     thread = threading.Thread(target=drawing)
-    thread.start()
-    held.wait()
-    pid = os.fork()  # waits for the drawing to end
-    if pid == 0:
-        signal.alarm(5)  # a child that blocks is killed, and the test fails
-        code = 1
-        try:
-            print("from the child", file=sys.stderr)
-            code = 0 if not isinstance(sys.stderr, FileProxy) else 3
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    thread.join()
-    stages.stop()
+    try:
+        thread.start()
+        held.wait()
+        pid = os.fork()  # waits for the drawing to end
+        if pid == 0:
+            signal.alarm(5)  # a child that blocks is killed, and the test fails
+            code = 1
+            try:
+                print("from the child", file=sys.stderr)
+                code = 0 if not isinstance(sys.stderr, FileProxy) else 3
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        thread.join()
+    finally:
+        stages.stop()  # later tests fork too: no display of this one may stay registered
     assert os.waitstatus_to_exitcode(status) == 0

@@ -447,12 +447,28 @@ def test_a_busy_sqlite_index_times_out_with_one_line(tmp_path: Path) -> None:
     holder.execute("BEGIN IMMEDIATE")
     try:
         with open_index(str(path), SETTINGS, create=False, timeout_s=0.2) as ix:
-            with pytest.raises(IndexError_, match=r"corpus\.db: index busy"):
+            with pytest.raises(IndexError_, match=r"corpus\.db: index busy: .* more than 0\.2 s"):
                 ix.admit([IndexRecord("b")], random_sigs(1, 2))
             assert ix.stats().documents == 1
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_a_lock_sqlite_refuses_at_once_is_not_reported_as_a_long_wait(tmp_path: Path) -> None:
+    from audit.index.sqlite_index import _guard
+
+    @_guard
+    def refused(ix: Any) -> None:
+        raise sqlite3.OperationalError("database table is locked")
+
+    path = str(tmp_path / "corpus.db")
+    with (
+        open_index(path, SETTINGS, create=True, timeout_s=30) as ix,
+        pytest.raises(IndexError_) as err,
+    ):
+        refused(ix)
+    assert str(err.value).endswith("corpus.db: index busy: database table is locked")
 
 
 def _admit_at(path: Path, key: int, start: float, out: Any) -> None:

@@ -71,14 +71,18 @@ def _guard(method: F) -> F:
 
     @functools.wraps(method)
     def wrapper(self: SQLiteIndex, *args: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
         try:
             return method(self, *args, **kwargs)
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise IndexError_(
-                    f"{self.location}: index busy: another run held it for more than "
-                    f"{self.timeout_s:g} s"
-                ) from None
+                if time.monotonic() - started >= self.timeout_s:
+                    raise IndexError_(
+                        f"{self.location}: index busy: another run held it for more than "
+                        f"{self.timeout_s:g} s"
+                    ) from None
+                # SQLite gave up without its busy wait (a lock it cannot wait for)
+                raise IndexError_(f"{self.location}: index busy: {exc}") from None
             raise IndexError_(f"{self.location}: cannot use the index: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise IndexError_(f"{self.location}: corrupt index: {exc}") from None

@@ -8,6 +8,7 @@ import os
 import pickle
 import signal
 import sys
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Generic, TypeVar
@@ -29,7 +30,9 @@ class SideTask(Generic[T]):
     ``os._exit``, so no exit handler, finalizer or buffered output of this process
     runs twice. An exception raised by ``fn`` is raised again by :meth:`join`. When
     the caller fails before joining, the child is stopped with SIGTERM, which it
-    takes as an exception, so that the files it was writing are cleaned up.
+    takes as an exception, so that the files it was writing are cleaned up; its
+    stderr goes to /dev/null from then on, and a child still running after
+    :attr:`stop_grace_s` is killed.
     Without ``fork`` (or where :func:`can_fork` says no) ``fn`` runs in this process
     when the task starts, and what it raises is raised there.
 
@@ -42,6 +45,8 @@ class SideTask(Generic[T]):
         ...     task.join()
         {'write.x': 1.5}
     """
+
+    stop_grace_s = 10.0  # how long a stopped child may take to unwind before it is killed
 
     def __init__(self, fn: Callable[[], T], fork: bool = True) -> None:
         self._fn = fn
@@ -104,14 +109,38 @@ class SideTask(Generic[T]):
             os.close(self._read)
             self._read = None
         if self._pid is not None:  # the caller failed before joining: stop the child
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGTERM)
-            os.waitpid(self._pid, 0)
+            _stop_child(self._pid, self.stop_grace_s)
             self._pid = None
 
 
 def _stop(signum: int, frame: object) -> None:
+    # The parent has failed and says why. What this process would print while it
+    # unwinds (an "Exception ignored" report when the signal lands in a callback) is
+    # noise in the user's terminal: it goes nowhere.
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
     raise SystemExit(f"stopped by signal {signum}")
+
+
+def _stop_child(pid: int, grace_s: float) -> None:
+    """SIGTERM ``pid`` and reap it; SIGKILL it if it has not ended after ``grace_s``.
+
+    The SIGTERM's exception can be swallowed (raised in a callback, Python reports
+    it and goes on), and the child would then finish all its work first.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.01)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
 
 
 def _run(fn: Callable[[], object]) -> bytes:

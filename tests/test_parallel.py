@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -111,6 +112,51 @@ def test_a_stopped_child_removes_the_file_it_was_writing(tmp_path: Path) -> None
             time.sleep(0.01)
         raise KeyError("the caller's own failure")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["started"]
+
+
+@forks
+def test_a_stopped_child_prints_nothing_as_it_unwinds(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    started = tmp_path / "started"
+
+    def work() -> None:
+        try:
+            started.write_text("x")
+            time.sleep(30)
+        finally:
+            os.write(2, b"noise from the child\n")
+
+    with pytest.raises(KeyError), SideTask(work):
+        while not started.exists():
+            time.sleep(0.01)
+        raise KeyError("the caller's own failure")
+    assert "noise" not in capfd.readouterr().err
+
+
+@forks
+def test_a_child_that_swallows_the_stop_is_killed_after_the_grace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+
+    def work() -> None:
+        started.write_text("x")
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            # as when the signal lands in a callback: reported, then ignored
+            with contextlib.suppress(SystemExit):
+                time.sleep(0.05)
+        (tmp_path / "late").write_text("x")
+
+    monkeypatch.setattr(SideTask, "stop_grace_s", 0.5)
+    t0 = time.perf_counter()
+    with pytest.raises(KeyError), SideTask(work):
+        while not started.exists():
+            time.sleep(0.01)
+        raise KeyError("the caller's own failure")
+    assert time.perf_counter() - t0 < 10
+    assert not (tmp_path / "late").exists()
 
 
 def test_without_fork_the_work_runs_here_when_the_task_starts() -> None:

@@ -87,6 +87,9 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     t0 = time.perf_counter()
     suite_path = resolve_suites(settings.suites)
     check_suites(suite_path)  # a bad suite stops the run first
+    probe = _open_index(settings)  # and so does a bad index, not after the reading
+    if probe is not None:
+        probe.close()
     stages = Stages.for_settings(settings)
     spool = Spool.create(settings.out if write else None)
     engine = get_engine(settings)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from audit.cli import app
@@ -102,6 +103,29 @@ def test_fail_on_never_passes_and_bad_options_exit_2(tmp_path: Path) -> None:
     assert run_cli("run", "--fail-on", "bogus")[0] == 2
     assert run_cli("run", "--config", str(tmp_path / "missing.toml"))[0] == 2
     assert run_cli("run", "--admit", "--out", str(tmp_path))[0] == 2
+
+
+def test_a_bad_index_stops_the_run_before_any_document_is_read(
+    tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import audit.pipeline
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the input was read")
+
+    monkeypatch.setattr(audit.pipeline, "read_chunks", never)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not an index")
+    result = runner.invoke(
+        app, ["run", str(seeds_dir), "--index", str(junk), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "junk.db: not an audit corpus index" in result.stderr
+    missing = tmp_path / "missing.db"
+    result = runner.invoke(
+        app, ["run", str(seeds_dir), "--index", str(missing), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "missing.db: no corpus index here" in result.stderr
 
 
 def test_settings_file_and_command_line_precedence(tmp_path: Path, seeds_dir: Path) -> None:

@@ -383,6 +383,9 @@ class Corpus:
             empty = Chunk.from_records([])
             return cls(empty.documents, empty.paragraphs)
         docs = pd.concat([c.documents for c in chunks], ignore_index=True)
-        _same_categories([c.paragraphs for c in chunks])
-        paras = pd.concat([c.paragraphs for c in chunks], ignore_index=True)
+        # a chunk without paragraphs (only unreadable records) adds no rows, but its
+        # table lacks columns, and joining it would turn the others' integers to floats
+        tables = [c.paragraphs for c in chunks if len(c.paragraphs)] or [chunks[0].paragraphs]
+        _same_categories(tables)
+        paras = pd.concat(tables, ignore_index=True)
         return cls(docs, paras, [f for c in chunks for f in c.findings])

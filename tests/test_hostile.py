@@ -322,6 +322,16 @@ def test_jsonl_malformed_lines_wrong_types_and_nesting(tmp_path: Path) -> None:
     assert "already used" in run.finding("dup#2#2", "malformed_record")["message"]
 
 
+def test_a_chunk_of_unreadable_records_only(tmp_path: Path) -> None:
+    lines = [json.dumps({"id": "good", "text": CONTROL_TEXT}), "{bad", "{worse"]
+    folder = batch(tmp_path, {"rows.jsonl": "\n".join(lines) + "\n"})
+    settings = config(tmp_path, "[inputs]\nchunk_size = 1\n")
+    run = audit_run(str(folder), "--config", settings, out=tmp_path / "out", n_inputs=4)
+    assert_control_audited(run)
+    assert body(run.docs["good"]) == body(run.docs["control.txt"])
+    assert run.docs["rows.jsonl:2"]["verdict"] == "quarantine"
+
+
 def test_csv_embedded_newlines_and_quotes(tmp_path: Path) -> None:
     folder = batch(
         tmp_path,

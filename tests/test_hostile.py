@@ -405,6 +405,22 @@ def test_parquet_with_unexpected_column_types(tmp_path: Path) -> None:
     assert odd["record"]["tags"] == ["a", "b"]
 
 
+def test_a_parquet_cell_python_cannot_hold_costs_only_that_cell(tmp_path: Path) -> None:
+    folder = batch(tmp_path, {})
+    year_10000 = 253_402_300_800  # seconds since 1970: past the last date Python knows
+    stamps = pa.array([1_700_000_000, year_10000, 1_700_000_000], pa.timestamp("s"))
+    pq.write_table(
+        pa.table({"id": ["a", "b", "c"], "text": ["One.", "Two.", "Three."], "published": stamps}),
+        folder / "dates.parquet",
+    )
+    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=4)
+    assert_control_audited(run)
+    assert [body(run.docs[i]) for i in "abc"] == ["One.", "Two.", "Three."]
+    message = run.finding("b", "malformed_record")["message"]
+    assert "unreadable cell left out: published (" in message
+    assert run.docs["a"]["published"] == "2023-11-14" and run.docs["b"]["published"] is None
+
+
 def test_special_files_in_a_folder(tmp_path: Path) -> None:
     """Tests run as root here, and root reads files whatever their mode, so a file made
     unreadable with chmod would be read anyway. The unreadable entries are ones no

@@ -552,7 +552,6 @@ class ParquetReader(TableReader):
         while True:
             try:
                 batch = next(batches)
-                rows = _arrow_rows(batch, self.max_doc_bytes)
             except StopIteration:
                 return
             except Exception as exc:  # a corrupt row group: the rest of the file is lost
@@ -564,6 +563,10 @@ class ParquetReader(TableReader):
                     line=row + 1,
                 )
                 return
+            try:
+                rows = _arrow_rows(batch, self.max_doc_bytes)
+            except Exception:  # a cell Python cannot hold (a date past year 9999, ...)
+                rows = _careful_rows(batch, self.max_doc_bytes)
             yield from self._records(
                 file, ((row + i + 1, row + i + 1, r) for i, r in enumerate(rows)), "parquet"
             )
@@ -600,6 +603,29 @@ def _arrow_rows(batch: Any, limit: int) -> list[Any]:
             continue
         long = tuple(n for n, lens in lengths.items() if lens[i].as_py() > _LONG_CELL)
         out.append(Oversized(one.drop_columns(list(long)).to_pylist()[0], size, long))
+    return out
+
+
+def _careful_rows(batch: Any, limit: int) -> list[Any]:
+    """The rows of a batch that does not convert as a whole, one at a time; in a row that
+    fails, the cells that fail are left out (None), and the row says which and why."""
+    out: list[Any] = []
+    for i in range(batch.num_rows):
+        one = batch.slice(i, 1)
+        try:
+            out.extend(_arrow_rows(one, limit))
+            continue
+        except Exception:  # pyarrow raises many types; the cells below say which
+            pass
+        row: dict[str, Any] = {}
+        bad: list[str] = []
+        for name, column in zip(one.schema.names, one.columns, strict=True):
+            try:
+                row[name] = column.to_pylist()[0]
+            except Exception as exc:
+                row[name] = None
+                bad.append(f"{name} ({_first_line(exc)})")
+        out.append(Repaired(row, f"unreadable cell left out: {', '.join(bad)}"))
     return out
 
 

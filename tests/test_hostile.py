@@ -488,6 +488,18 @@ def test_special_paths_on_the_command_line(tmp_path: Path) -> None:
     ]
 
 
+def test_a_folder_with_nothing_to_read_is_a_finding_not_an_empty_batch(tmp_path: Path) -> None:
+    folder = batch(tmp_path, {"notes.md": "Not an input format."})
+    (tmp_path / "empty").mkdir()
+    run = audit_run(str(tmp_path / "empty"), str(folder), out=tmp_path / "out", n_inputs=3)
+    assert_control_audited(run)
+    empty = run.finding(str(tmp_path / "empty"), "unreadable_input")
+    assert empty["evidence"]["reason"] == "no file to read here"
+    run = audit_run(str(folder), "--include", "*.csv", out=tmp_path / "out2", n_inputs=1)
+    reason = run.finding(str(folder), "unreadable_input")["evidence"]["reason"]
+    assert reason == "no file to read matching --include/--exclude here"
+
+
 def test_dates_that_are_not_dates(tmp_path: Path) -> None:
     rows = [
         {"id": "zero", "published": "0000-00-00"},

@@ -46,7 +46,7 @@ def discover(
 
     Folders holding :data:`OUTPUT_MARKER` (run folders written by ``audit run``)
     are skipped below the given paths. A path that does not exist, a symlink
-    loop, an unreadable folder or a file
+    loop, an unreadable folder, a folder with no file to read, or a file
     that is not a regular file (a FIFO, a socket, a device: never opened, since
     reading one may block forever) is yielded with ``error`` set so that it
     becomes a finding instead of vanishing.
@@ -55,7 +55,13 @@ def discover(
         root = Path(raw)
         kind, problem = _kind(root)
         if kind == "dir":
-            yield from _walk(root, include, exclude)
+            empty = True
+            for file in _walk(root, include, exclude):
+                empty = False
+                yield file
+            if empty:  # a finding, not a batch that silently holds nothing
+                filtered = " matching --include/--exclude" if include or exclude else ""
+                yield InputFile(root, display_name(str(raw)), f"no file to read{filtered} here")
         elif kind == "file":
             yield InputFile(root, display_name(root.name))
         else:

@@ -47,6 +47,8 @@ from audit.signals import compute_signals
 from audit.signals.garble import annotate_chunk as annotate_garble
 from audit.spool import Packed, Spool, process_packed
 
+MAX_JOBS = 1024  # more worker processes than any machine this runs on has cores
+
 
 def process_chunk(records: list[dict[str, Any]], settings: Settings, today: dt.date) -> Chunk:
     """The per-chunk stages: intake findings, parse, signals, signatures."""
@@ -91,7 +93,7 @@ def run_audit(settings: Settings, write: bool = True) -> AuditResult:
     if probe is not None:
         probe.close()
     stages = Stages.for_settings(settings)
-    spool = Spool.create(settings.out if write else None)
+    spool = _create_spool(settings.out if write else None)
     engine = get_engine(settings)
     per_chunk = partial(process_chunk, today=started.date())
     work = engine.map(
@@ -274,6 +276,16 @@ def _admit(
     return summary
 
 
+def _create_spool(out: str | None) -> Spool:
+    """The run's spool, under ``out``: an output folder that cannot be one is exit 2 now."""
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise ConfigError(f"--out {out}: not a folder")
+    try:
+        return Spool.create(out)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot write there: {exc.strerror or exc}") from None
+
+
 def check_settings(settings: Settings) -> None:
     """Refuse settings that cannot work, with a one-line reason."""
     if settings.fail_on not in FAIL_ON:
@@ -282,8 +294,8 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError(f"format must be text or json, not {settings.format!r}")
     if settings.engine not in ("local", "dask"):
         raise ConfigError(f"engine must be local or dask, not {settings.engine!r}")
-    if settings.jobs < 1:
-        raise ConfigError(f"jobs must be at least 1, not {settings.jobs}")
+    if not 1 <= settings.jobs <= MAX_JOBS:
+        raise ConfigError(f"jobs must be from 1 to {MAX_JOBS}, not {settings.jobs}")
     if settings.inputs.chunk_size < 1:
         raise ConfigError("inputs.chunk_size must be at least 1")
     if settings.inputs.max_doc_bytes < 1:

@@ -105,6 +105,24 @@ def test_fail_on_never_passes_and_bad_options_exit_2(tmp_path: Path) -> None:
     assert run_cli("run", "--admit", "--out", str(tmp_path))[0] == 2
 
 
+def test_an_output_folder_that_cannot_be_one_is_a_one_line_error(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    for out, says in (
+        (a_file, "afile: not a folder"),
+        (a_file / "sub", "afile/sub: cannot write there: Not a directory"),
+    ):
+        result = runner.invoke(app, ["run", str(seeds_dir), "--out", str(out), "-q"])
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1
+        assert result.stderr.startswith("audit: --out ") and says in result.stderr
+        assert "internal error" not in result.stderr
+    for jobs in ("0", "99999999999999999999"):
+        result = runner.invoke(app, ["run", str(seeds_dir), "--jobs", jobs, "--out", str(tmp_path)])
+        assert result.exit_code == 2 and f"jobs must be from 1 to 1024, not {jobs}" in result.stderr
+
+
 def test_a_bad_index_stops_the_run_before_any_document_is_read(
     tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -375,3 +375,13 @@ def test_tokenize_matches_the_regular_expression_on_any_text(text: str) -> None:
     from audit.signals.garble import TOKEN_RE, tokenize
 
     assert tokenize(text) == TOKEN_RE.findall(text)
+
+
+def test_a_sentence_of_extreme_odds_scores_without_a_numpy_warning() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # "overflow encountered in exp"
+        text = "a " * 20_000 + "!" + "Share " * 20_000 + "Print" * 2
+        (result,) = get_detector().score_documents([[text]])
+    assert 0.0 <= result.score <= 1.0

@@ -800,7 +800,8 @@ class GarbleDetector:
         vocab = self.vocab
         out: list[dict[str, Any]] = []
         lower_rare = vocab.is_rare[enc.ids] & (vocab.case_of[enc.ids] == LOWER)
-        probs = 1.0 / (1.0 + np.exp(-logits))
+        with np.errstate(over="ignore"):  # exp overflows to inf: a probability of 0
+            probs = 1.0 / (1.0 + np.exp(-logits))
         hot = np.flatnonzero(probs >= rules.min_sentence_probability)
         hot_paras = set(enc.sent_para[hot].tolist())
         rare_counts = np.bincount(enc.para, weights=lower_rare, minlength=len(texts))

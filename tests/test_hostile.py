@@ -296,6 +296,7 @@ def test_jsonl_malformed_lines_wrong_types_and_nesting(tmp_path: Path) -> None:
         json.dumps({"id": "dup", "text": "First."}),
         json.dumps({"id": "dup", "text": "Second."}),
         json.dumps({"id": "dup#2", "text": "Given the suffixed id."}),
+        '{"id": "inf", "text": "x", "n": 1e309}',
     ]
     folder = batch(tmp_path, {"rows.jsonl": "\r\n".join(lines) + "\r\n"})
     run = audit_run(str(folder), out=tmp_path / "out", n_inputs=len(lines) + 1)
@@ -320,6 +321,8 @@ def test_jsonl_malformed_lines_wrong_types_and_nesting(tmp_path: Path) -> None:
     assert "rows.jsonl:18" in run.docs
     assert {"dup", "dup#2", "dup#2#2"} <= set(run.docs)
     assert "already used" in run.finding("dup#2#2", "malformed_record")["message"]
+    beyond = run.finding("rows.jsonl:22", "unreadable_input")["message"]
+    assert "the number 1e309 is beyond a 64-bit float" in beyond
 
 
 def test_a_chunk_of_unreadable_records_only(tmp_path: Path) -> None:
@@ -368,6 +371,31 @@ def test_csv_embedded_newlines_and_quotes(tmp_path: Path) -> None:
     assert body(run.docs["tv"]) == 'A 55" screen and a 40" one.'  # a quote mid-field is text
     assert body(run.docs["next"]) == 'Quoted "twice" here.'
     assert_read(run, "t1")
+
+
+def test_tables_with_empty_rows_and_repeated_column_names(tmp_path: Path) -> None:
+    folder = batch(
+        tmp_path,
+        {
+            "empty_rows.csv": "id,text\n,\n\nr1,Read.\n,\n",
+            "twice.csv": "id,id,text,text\nt1,t2,First text.,Second text.\n",
+        },
+    )
+    table = pa.table([pa.array(["p1"]), pa.array(["First."]), pa.array(["Second."])],
+                     names=["id", "text", "text"])  # fmt: skip
+    pq.write_table(table, folder / "twice.parquet")
+    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=6)
+    assert_control_audited(run)
+    for line in (2, 5):  # a row of empty fields is said, a blank line is not a row
+        message = run.finding(f"empty_rows.csv:{line}", "unreadable_input")["message"]
+        assert "row has no value in any field" in message
+    assert body(run.docs["r1"]) == "Read."
+    assert body(run.docs["t1"]) == "First text." and body(run.docs["p1"]) == "First."
+    twice = run.finding("t1", "malformed_record")["message"]
+    assert "columns id, text named more than once" in twice and "id#2, text#2" in twice
+    assert "column text named more than once" in run.finding("p1", "malformed_record")["message"]
+    kept = next(r for r in run.accepted + run.quarantined if r["doc_id"] == "t1")["record"]
+    assert kept == {"id": "t1", "id#2": "t2", "text": "First text.", "text#2": "Second text."}
 
 
 def test_parquet_with_unexpected_column_types(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import csv
 import gzip
 import io
 import json
+import math
 import re
 import sys
 import zlib
@@ -432,6 +433,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as a float; one beyond a 64-bit float (1e309) is refused, not made
+    infinity (which no JSON can write back)."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is beyond a 64-bit float")
+    return value
+
+
 def _json_rows(lines: Iterable[str | TooLarge], max_bytes: int) -> Iterator[Row]:
     # Only "\n" ends a line (the caller splits on it): str.splitlines would also
     # split on U+2028 and other separators that JSON allows inside strings.
@@ -445,7 +455,7 @@ def _json_rows(lines: Iterable[str | TooLarge], max_bytes: int) -> Iterator[Row]
             yield n, n, TooLarge(len(raw.encode("utf-8", "surrogatepass")), max_bytes)
             continue
         try:
-            row = json.loads(raw, parse_constant=_reject_constant)
+            row = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
             if raw.count("[") + raw.count("{") > MAX_JSON_DEPTH and _depth(row) > MAX_JSON_DEPTH:
                 raise RecursionError
             if "\\u" in raw and _has_surrogate(row):
@@ -503,7 +513,9 @@ class CsvReader(TableReader):
         if missing:
             yield error_record(file, missing)
             return
-        yield from self._records(file, _csv_rows(records, columns, delimiter), encoding, stray)
+        columns, note = unique_columns(columns)
+        rows = _csv_rows(records, columns, delimiter)
+        yield from self._records(file, _noted(rows, note), encoding, stray)
 
 
 def _csv_rows(
@@ -521,7 +533,10 @@ def _csv_rows(
             span = f" (lines {first}-{last})" if last > first else ""
             yield first, last, ValueError(f"malformed CSV{span}: {exc}")
             continue
+        if not row:  # a blank line
+            continue
         if not any(row):
+            yield first, last, ValueError("row has no value in any field")
             continue
         if len(row) != len(header):
             yield first, last, ValueError(f"row has {len(row)} fields, header has {len(header)}")
@@ -547,6 +562,7 @@ class ParquetReader(TableReader):
         if missing:
             yield error_record(file, missing)
             return
+        names, note = unique_columns(pf.schema_arrow.names)
         row = 0
         batches = pf.iter_batches(batch_size=_batch_rows(pf.metadata, self.max_doc_bytes))
         while True:
@@ -563,13 +579,14 @@ class ParquetReader(TableReader):
                     line=row + 1,
                 )
                 return
+            if note:
+                batch = batch.rename_columns(names)
             try:
                 rows = _arrow_rows(batch, self.max_doc_bytes)
             except Exception:  # a cell Python cannot hold (a date past year 9999, ...)
                 rows = _careful_rows(batch, self.max_doc_bytes)
-            yield from self._records(
-                file, ((row + i + 1, row + i + 1, r) for i, r in enumerate(rows)), "parquet"
-            )
+            numbered = ((row + i + 1, row + i + 1, r) for i, r in enumerate(rows))
+            yield from self._records(file, _noted(numbered, note), "parquet")
             row += len(rows)
 
 
@@ -604,6 +621,49 @@ def _arrow_rows(batch: Any, limit: int) -> list[Any]:
         long = tuple(n for n, lens in lengths.items() if lens[i].as_py() > _LONG_CELL)
         out.append(Oversized(one.drop_columns(list(long)).to_pylist()[0], size, long))
     return out
+
+
+def unique_columns(names: list[str]) -> tuple[list[str], str | None]:
+    """Column names made unique (a repeated name becomes ``NAME#2``, ...), and a note
+    saying which were repeated, or None.
+
+    Example:
+        >>> names, note = unique_columns(["id", "text", "text"])
+        >>> names
+        ['id', 'text', 'text#2']
+        >>> note
+        'column text named more than once: the first is read, the others kept as text#2'
+    """
+    out: list[str] = []
+    renamed: list[str] = []
+    taken = set(names)
+    for name in names:
+        if name not in out:
+            out.append(name)
+            continue
+        k = 2
+        while f"{name}#{k}" in taken:
+            k += 1
+        taken.add(f"{name}#{k}")
+        out.append(f"{name}#{k}")
+        renamed.append(out[-1])
+    if not renamed:
+        return out, None
+    repeated = list(dict.fromkeys(n for n, new in zip(names, out, strict=True) if n != new))
+    kind = "column" if len(repeated) == 1 else "columns"
+    return out, (
+        f"{kind} {', '.join(repeated)} named more than once: the first is read, "
+        f"the others kept as {', '.join(renamed)}"
+    )
+
+
+def _noted(rows: Iterator[Row], note: str | None) -> Iterator[Row]:
+    """``rows`` with ``note`` carried by each row read as an object (see :class:`Repaired`)."""
+    if note is None:
+        yield from rows
+        return
+    for first, last, row in rows:
+        yield first, last, Repaired(row, note) if isinstance(row, dict) else row
 
 
 def _careful_rows(batch: Any, limit: int) -> list[Any]:

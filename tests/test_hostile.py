@@ -297,6 +297,7 @@ def test_jsonl_malformed_lines_wrong_types_and_nesting(tmp_path: Path) -> None:
         json.dumps({"id": "dup", "text": "Second."}),
         json.dumps({"id": "dup#2", "text": "Given the suffixed id."}),
         '{"id": "inf", "text": "x", "n": 1e309}',
+        json.dumps({"id": "", "text": "An empty id."}),
     ]
     folder = batch(tmp_path, {"rows.jsonl": "\r\n".join(lines) + "\r\n"})
     run = audit_run(str(folder), out=tmp_path / "out", n_inputs=len(lines) + 1)
@@ -323,6 +324,8 @@ def test_jsonl_malformed_lines_wrong_types_and_nesting(tmp_path: Path) -> None:
     assert "already used" in run.finding("dup#2#2", "malformed_record")["message"]
     beyond = run.finding("rows.jsonl:22", "unreadable_input")["message"]
     assert "the number 1e309 is beyond a 64-bit float" in beyond
+    empty_id = run.finding("rows.jsonl:23", "malformed_record")["message"]
+    assert "id is empty: the record is named by its place in the file" in empty_id
 
 
 def test_a_chunk_of_unreadable_records_only(tmp_path: Path) -> None:
@@ -552,6 +555,14 @@ def test_dates_that_are_not_dates(tmp_path: Path) -> None:
         assert "missing_date" in run.checks(row["id"]), row
     assert run.docs["zero"]["published_raw"] == "0000-00-00"
     assert "published is int" in run.finding("number", "malformed_record")["message"]
+    for doc_id, raw in (
+        ("zero", "0000-00-00"),
+        ("yesterday", "yesterday"),
+        ("feb30", "2024-02-30"),
+    ):
+        message = run.finding(doc_id, "malformed_record")["message"]
+        assert f"published '{raw}' is not a date" in message
+    assert "malformed_record" not in run.checks("blank") | run.checks("fine")
     future = run.finding("future", "date_inconsistent")
     assert "after the run date" in future["message"]
     assert not run.checks("fine") & {"missing_date", "date_inconsistent"}

@@ -8,6 +8,7 @@ from typing import Any
 
 from audit.config import HtmlSettings
 from audit.ingest.discover import InputFile
+from audit.signals.dates import read_date
 
 # Our field -> column names tried in order (case-insensitive) when not set in config.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -127,7 +128,9 @@ class ColumnMap:
             text = str(text) if isinstance(text, int | float) else ""
         raw_id = values.get("id")
         doc_id = _scalar_str(raw_id) if raw_id not in (None, "") else None
-        if raw_id is not None and doc_id is None:
+        if raw_id == "":
+            problems.append("id is empty: the record is named by its place in the file")
+        elif raw_id is not None and doc_id is None:
             problems.append(f"id is {type(raw_id).__name__}, not a string or number")
         fields: dict[str, Any] = {}
         for field in STRING_FIELDS:
@@ -147,6 +150,9 @@ class ColumnMap:
                 f"published is {type(published).__name__} ({_short(published)}), not a date string"
             )
             published = None
+        elif isinstance(published, str) and published.strip() and not read_date(published)[0]:
+            # kept: the dates signal lists it among the values it could not read
+            problems.append(f"published {_short(published)} is not a date")
         claimed = _as_count(values.get("claimed_word_count"), problems)
         used = set(mapping.values())
         meta = {k: v for k, v in row.items() if k not in used}

@@ -696,13 +696,17 @@ def test_hostile_html_pages(tmp_path: Path) -> None:
             f"<html><body><p>Leak: &x;</p>{prose}</body></html>",
             "laughs.html": f"<!DOCTYPE d [{LAUGHS}]><html><body><p>&l8;</p>{prose}</body></html>",
             "nested.html": "<html><body>" + "<div>" * 10**5 + "</div>" * 10**5 + "</body></html>",
+            "deep.html": "<html><body>" + "<div>" * 300 + "Deep." + "</div>" * 300 + "</body>",
             "scripts.html": "<html><body><script>alert(1)</script></body></html>",
             "bomb.html.gz": gzip.compress(b"<html>" + b" " * (30 * MB) + b"</html>", 1),
             "binary.html": random.Random(1).randbytes(5000),
         },
     )  # fmt: skip
-    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=7)
+    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=8)
     assert_control_audited(run)
+    deep = run.finding("deep.html", "unreadable_input")["message"]
+    assert "HTML nested 255 or more levels deep: not read past that" in deep
+    assert "no visible text" in run.finding("scripts.html", "unreadable_input")["message"]
     everything = (run.run_dir / "results.json").read_text()
     assert "TOP-SECRET-VALUE" not in everything and "lollollol" not in everything
     assert "exceeds max_doc_bytes" in run.finding("bomb.html.gz", "resource_limit")["message"]

@@ -260,6 +260,8 @@ def extract_page(
     tree = _load(html)
     visible = _blocks(tree, _HTML_BLOCKS, _HTML_SPACED, _HTML_CELLS, _INVISIBLE, _HTML_GROUPS)
     if not any(visible):
+        if _depth(tree) >= _MAX_DEPTH:  # the parser stops there: the text may be deeper
+            raise HtmlError(f"HTML nested {_MAX_DEPTH} or more levels deep: not read past that")
         raise HtmlError("HTML page has no visible text")
     raw = _claimed(tree)
     page_url = url or raw["canonical"] or raw["og_url"]
@@ -437,6 +439,14 @@ def _require() -> None:
         raise HtmlError(
             f"reading HTML needs trafilatura and htmldate (pip install 'audit[html]'): {exc}"
         ) from None
+
+
+_MAX_DEPTH = 255  # elements deeper than this are dropped by libxml2's HTML parser
+
+
+def _depth(tree: Any) -> int:
+    """How deep the parsed elements nest (the parser keeps at most ``_MAX_DEPTH`` levels)."""
+    return max((sum(1 for _ in e.iterancestors()) for e in tree.iter()), default=0)
 
 
 def _load(html: str) -> Any:

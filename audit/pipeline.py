@@ -35,6 +35,7 @@ from audit.expectations import (
 from audit.gate import FAIL_ON, GateDecision, decide
 from audit.index import CorpusIndex, IndexError_, admit_batch, index_findings, open_index
 from audit.ingest import read_chunks
+from audit.ingest.columns import ALIASES
 from audit.intake import intake_findings
 from audit.model import AuditResult, Chunk, Corpus, Finding
 from audit.parallel import SideTask, can_fork
@@ -304,6 +305,13 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("inputs.max_token_chars must be 0 (no check) or more")
     if settings.inputs.max_documents < 0:
         raise ConfigError("inputs.max_documents must be 0 (no limit) or more")
+    for name, column in settings.inputs.columns.items():
+        if name not in ALIASES:
+            raise ConfigError(
+                f"--column {name}={column}: no field {name!r} (fields: {', '.join(ALIASES)})"
+            )
+        if not column:
+            raise ConfigError(f"--column {name}=: which column holds {name}?")
     if settings.admit and not settings.index:
         raise ConfigError("--admit needs --index")
     if not settings.paths:

@@ -105,7 +105,7 @@ def test_fail_on_never_passes_and_bad_options_exit_2(tmp_path: Path) -> None:
     assert run_cli("run", "--admit", "--out", str(tmp_path))[0] == 2
 
 
-def test_an_output_folder_that_cannot_be_one_is_a_one_line_error(
+def test_bad_output_folders_columns_and_jobs_are_one_line_errors(
     tmp_path: Path, seeds_dir: Path
 ) -> None:
     a_file = tmp_path / "afile"
@@ -118,6 +118,13 @@ def test_an_output_folder_that_cannot_be_one_is_a_one_line_error(
         assert result.exit_code == 2 and result.stderr.count("\n") == 1
         assert result.stderr.startswith("audit: --out ") and says in result.stderr
         assert "internal error" not in result.stderr
+    for column, says in (
+        ("bogus=x", "--column bogus=x: no field 'bogus' (fields: id, text, title"),
+        ("=x", "--column =x: no field ''"),
+        ("text=", "--column text=: which column holds text?"),
+    ):
+        result = runner.invoke(app, ["run", str(seeds_dir), "--column", column, "-q"])
+        assert result.exit_code == 2 and says in result.stderr
     for jobs in ("0", "99999999999999999999"):
         result = runner.invoke(app, ["run", str(seeds_dir), "--jobs", jobs, "--out", str(tmp_path)])
         assert result.exit_code == 2 and f"jobs must be from 1 to 1024, not {jobs}" in result.stderr

@@ -33,9 +33,11 @@ from audit.expectations import (
     write_gx_validation,
 )
 from audit.gate import FAIL_ON, GateDecision, decide
+from audit.history import HISTORY_FILE
 from audit.index import CorpusIndex, IndexError_, admit_batch, index_findings, open_index
 from audit.ingest import read_chunks
 from audit.ingest.columns import ALIASES
+from audit.ingest.discover import OUTPUT_MARKER
 from audit.intake import intake_findings
 from audit.model import AuditResult, Chunk, Corpus, Finding
 from audit.parallel import SideTask, can_fork
@@ -281,10 +283,26 @@ def _create_spool(out: str | None) -> Spool:
     """The run's spool, under ``out``: an output folder that cannot be one is exit 2 now."""
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise ConfigError(f"--out {out}: not a folder")
+    foreign = _foreign_entry(Path(out)) if out is not None else None
+    if foreign is not None:
+        raise ConfigError(
+            f"--out {out}: holds a '{foreign}' that audit did not write (a run would change it);"
+            " choose another folder"
+        )
     try:
         return Spool.create(out)
     except OSError as exc:
         raise ConfigError(f"--out {out}: cannot write there: {exc.strerror or exc}") from None
+
+
+def _foreign_entry(out: Path) -> str | None:
+    """The name a run writes that ``out`` holds though it is not an output folder of ours."""
+    if (out / OUTPUT_MARKER).exists():
+        return None
+    for name in ("latest", HISTORY_FILE):
+        if (out / name).exists() or (out / name).is_symlink():
+            return name
+    return None
 
 
 def check_settings(settings: Settings) -> None:

@@ -118,6 +118,15 @@ def test_bad_output_folders_columns_and_jobs_are_one_line_errors(
         assert result.exit_code == 2 and result.stderr.count("\n") == 1
         assert result.stderr.startswith("audit: --out ") and says in result.stderr
         assert "internal error" not in result.stderr
+    for name in ("latest", "history.jsonl"):  # in a folder audit did not write: left alone
+        foreign = tmp_path / f"foreign-{name}"
+        foreign.mkdir()
+        (foreign / name).write_text("the user's own")
+        result = runner.invoke(app, ["run", str(seeds_dir), "--out", str(foreign), "-q"])
+        assert (
+            result.exit_code == 2 and f"holds a '{name}' that audit did not write" in result.stderr
+        )
+        assert (foreign / name).read_text() == "the user's own"
     for column, says in (
         ("bogus=x", "--column bogus=x: no field 'bogus' (fields: id, text, title"),
         ("=x", "--column =x: no field ''"),

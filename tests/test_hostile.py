@@ -536,6 +536,7 @@ def test_dates_that_are_not_dates(tmp_path: Path) -> None:
         {"id": "zero", "published": "0000-00-00"},
         {"id": "yesterday", "published": "yesterday"},
         {"id": "feb30", "published": "2024-02-30"},
+        {"id": "ones", "published": "1-1-1"},
         {"id": "blank", "published": ""},
         {"id": "number", "published": 12},
         {"id": "future", "published": "2099-01-01"},
@@ -548,9 +549,9 @@ def test_dates_that_are_not_dates(tmp_path: Path) -> None:
         for r in rows
     )
     folder = batch(tmp_path, {"dates.jsonl": text + "\n"})
-    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=8)
+    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=9)
     assert_control_audited(run)
-    for row in rows[:5]:  # not a date: never taken as one, and said so
+    for row in rows[:6]:  # not a date: never taken as one, and said so
         assert run.docs[row["id"]]["published"] is None, row
         assert "missing_date" in run.checks(row["id"]), row
     assert run.docs["zero"]["published_raw"] == "0000-00-00"
@@ -559,6 +560,7 @@ def test_dates_that_are_not_dates(tmp_path: Path) -> None:
         ("zero", "0000-00-00"),
         ("yesterday", "yesterday"),
         ("feb30", "2024-02-30"),
+        ("ones", "1-1-1"),
     ):
         message = run.finding(doc_id, "malformed_record")["message"]
         assert f"published '{raw}' is not a date" in message

@@ -79,6 +79,9 @@ def _make(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
+_TWO_DIGITS = re.compile(r"\d\d")
+
+
 @lru_cache(maxsize=65536)
 def read_date(raw: str, dayfirst: bool = False) -> tuple[dt.date | None, int | None]:
     """Read a date string: (the date or None, the weekday it names or None).
@@ -113,6 +116,8 @@ def read_date(raw: str, dayfirst: bool = False) -> tuple[dt.date | None, int | N
 def _dateutil(s: str, dayfirst: bool) -> dt.date | None:
     from dateutil import parser
 
+    if not _TWO_DIGITS.search(s):
+        return None  # no year of two digits or more: "1-1-1" is not 2001-01-01
     try:
         a = parser.parse(s, default=dt.datetime(1, 1, 1), dayfirst=dayfirst)
         b = parser.parse(s, default=dt.datetime(2, 2, 2), dayfirst=dayfirst)

@@ -128,7 +128,8 @@ def _stop_child(pid: int, grace_s: float) -> None:
     """SIGTERM ``pid`` and reap it; SIGKILL it if it has not ended after ``grace_s``.
 
     The SIGTERM's exception can be swallowed (raised in a callback, Python reports
-    it and goes on), and the child would then finish all its work first.
+    it and goes on), and the child would then finish all its work first. The kill
+    reaches the processes the child started as well (a worker pool of its own).
     """
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
@@ -138,9 +139,32 @@ def _stop_child(pid: int, grace_s: float) -> None:
         if done:
             return
         time.sleep(0.01)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+    for victim in [pid, *_descendants(pid)]:  # its own workers too, or they wait forever
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
     os.waitpid(pid, 0)
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (children, theirs, ...), from ``/proc`` (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:  # it ended meanwhile
+            continue
+        parent = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
 
 
 def _run(fn: Callable[[], object]) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -157,6 +158,41 @@ def test_a_child_that_swallows_the_stop_is_killed_after_the_grace(
         raise KeyError("the caller's own failure")
     assert time.perf_counter() - t0 < 10
     assert not (tmp_path / "late").exists()
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, killed and waiting to be reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2 :].split()[0] != b"Z"
+
+
+@forks
+def test_a_killed_child_takes_the_processes_it_started_with_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+
+    def work() -> None:
+        pool = subprocess.Popen(["sleep", "60"])  # as a worker pool of its own
+        started.write_text(str(pool.pid))
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            with contextlib.suppress(SystemExit):  # the stop is swallowed
+                time.sleep(0.05)
+
+    monkeypatch.setattr(SideTask, "stop_grace_s", 0.5)
+    with pytest.raises(KeyError), SideTask(work):
+        while not started.exists() or not started.read_text():
+            time.sleep(0.01)
+        raise KeyError("the caller's own failure")
+    grandchild = int(started.read_text())
+    deadline = time.monotonic() + 5
+    while _running(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(grandchild)
 
 
 def test_without_fork_the_work_runs_here_when_the_task_starts() -> None:

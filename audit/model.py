@@ -384,7 +384,7 @@ class Corpus:
             return cls(empty.documents, empty.paragraphs)
         docs = pd.concat([c.documents for c in chunks], ignore_index=True)
         # a chunk without paragraphs (only unreadable records) adds no rows, but its
-        # table lacks columns, and joining it would turn the others' integers to floats
+        # columns are typed float64, and joining it would turn the others' offsets to floats
         tables = [c.paragraphs for c in chunks if len(c.paragraphs)] or [chunks[0].paragraphs]
         _same_categories(tables)
         paras = pd.concat(tables, ignore_index=True)

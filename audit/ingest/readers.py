@@ -433,6 +433,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# an exponent of three digits or more: the number may be beyond a float (1e309)
+_HUGE_NUMBER = re.compile(r"[eE]\+?\d{3}")
+
+
 def _finite_float(text: str) -> float:
     """A JSON number as a float; one beyond a 64-bit float (1e309) is refused, not made
     infinity (which no JSON can write back)."""
@@ -455,7 +459,9 @@ def _json_rows(lines: Iterable[str | TooLarge], max_bytes: int) -> Iterator[Row]
             yield n, n, TooLarge(len(raw.encode("utf-8", "surrogatepass")), max_bytes)
             continue
         try:
-            row = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+            row = json.loads(raw, parse_constant=_reject_constant)
+            if _HUGE_NUMBER.search(raw):  # it may overflow a float: read it again, checked
+                row = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
             if raw.count("[") + raw.count("{") > MAX_JSON_DEPTH and _depth(row) > MAX_JSON_DEPTH:
                 raise RecursionError
             if "\\u" in raw and _has_surrogate(row):
@@ -533,10 +539,7 @@ def _csv_rows(
             span = f" (lines {first}-{last})" if last > first else ""
             yield first, last, ValueError(f"malformed CSV{span}: {exc}")
             continue
-        if not row:  # a blank line
-            continue
-        if not any(row):
-            yield first, last, ValueError("row has no value in any field")
+        if not any(row):  # a blank line, or a row of empty cells (a spreadsheet's tail)
             continue
         if len(row) != len(header):
             yield first, last, ValueError(f"row has {len(row)} fields, header has {len(header)}")
@@ -551,6 +554,7 @@ class ParquetReader(TableReader):
 
     def read(self, file: InputFile) -> Iterator[Record]:
         """Yield one record per row."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         try:
@@ -580,7 +584,7 @@ class ParquetReader(TableReader):
                 )
                 return
             if note:
-                batch = batch.rename_columns(names)
+                batch = pa.RecordBatch.from_arrays(batch.columns, names=names)
             try:
                 rows = _arrow_rows(batch, self.max_doc_bytes)
             except Exception:  # a cell Python cannot hold (a date past year 9999, ...)
@@ -624,20 +628,29 @@ def _arrow_rows(batch: Any, limit: int) -> list[Any]:
 
 
 def unique_columns(names: list[str]) -> tuple[list[str], str | None]:
-    """Column names made unique (a repeated name becomes ``NAME#2``, ...), and a note
-    saying which were repeated, or None.
+    """Column names made unique, and a note saying which were repeated, or None.
+
+    A repeated name becomes ``NAME#2``, ...; a blank one (a spreadsheet's empty
+    header cell) becomes ``column_N`` (N counting from 1), which needs no note.
 
     Example:
-        >>> names, note = unique_columns(["id", "text", "text"])
+        >>> names, note = unique_columns(["id", "text", "text", ""])
         >>> names
-        ['id', 'text', 'text#2']
+        ['id', 'text', 'text#2', 'column_4']
         >>> note
         'column text named more than once: the first is read, the others kept as text#2'
     """
     out: list[str] = []
     renamed: list[str] = []
+    repeated: list[str] = []
     taken = set(names)
-    for name in names:
+    for n, name in enumerate(names, start=1):
+        if not name.strip():
+            name = f"column_{n}"
+            if name not in taken:
+                taken.add(name)
+                out.append(name)
+                continue
         if name not in out:
             out.append(name)
             continue
@@ -647,12 +660,13 @@ def unique_columns(names: list[str]) -> tuple[list[str], str | None]:
         taken.add(f"{name}#{k}")
         out.append(f"{name}#{k}")
         renamed.append(out[-1])
+        repeated.append(name)
     if not renamed:
         return out, None
-    repeated = list(dict.fromkeys(n for n, new in zip(names, out, strict=True) if n != new))
-    kind = "column" if len(repeated) == 1 else "columns"
+    which = list(dict.fromkeys(repeated))
+    kind = "column" if len(which) == 1 else "columns"
     return out, (
-        f"{kind} {', '.join(repeated)} named more than once: the first is read, "
+        f"{kind} {', '.join(which)} named more than once: the first is read, "
         f"the others kept as {', '.join(renamed)}"
     )
 
@@ -663,7 +677,11 @@ def _noted(rows: Iterator[Row], note: str | None) -> Iterator[Row]:
         yield from rows
         return
     for first, last, row in rows:
-        yield first, last, Repaired(row, note) if isinstance(row, dict) else row
+        if isinstance(row, dict):
+            row = Repaired(row, note)
+        elif isinstance(row, Repaired):
+            row = Repaired(row.row, f"{row.note}; {note}")
+        yield first, last, row
 
 
 def _careful_rows(batch: Any, limit: int) -> list[Any]:

@@ -80,6 +80,7 @@ def _make(year: int, month: int, day: int) -> dt.date | None:
 
 
 _TWO_DIGITS = re.compile(r"\d\d")
+_TIME = re.compile(r"\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?")  # a time of day: no year in it
 
 
 @lru_cache(maxsize=65536)
@@ -116,8 +117,8 @@ def read_date(raw: str, dayfirst: bool = False) -> tuple[dt.date | None, int | N
 def _dateutil(s: str, dayfirst: bool) -> dt.date | None:
     from dateutil import parser
 
-    if not _TWO_DIGITS.search(s):
-        return None  # no year of two digits or more: "1-1-1" is not 2001-01-01
+    if not _TWO_DIGITS.search(_TIME.sub(" ", s)):
+        return None  # no year of two digits or more: "1-1-1 10:30" is not 2001-01-01
     try:
         a = parser.parse(s, default=dt.datetime(1, 1, 1), dayfirst=dayfirst)
         b = parser.parse(s, default=dt.datetime(2, 2, 2), dayfirst=dayfirst)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import secrets
 import time
 from collections.abc import Iterable
@@ -296,13 +297,24 @@ def _create_spool(out: str | None) -> Spool:
 
 
 def _foreign_entry(out: Path) -> str | None:
-    """The name a run writes that ``out`` holds though it is not an output folder of ours."""
-    if (out / OUTPUT_MARKER).exists():
+    """The name a run writes that ``out`` holds though it is not an output folder of ours.
+
+    Ours: it has the marker, or (copied without its hidden files, as CI artifacts
+    are) a ``latest/results.json`` or a history whose first line is a run's.
+    """
+    if (out / OUTPUT_MARKER).exists() or (out / "latest" / "results.json").is_file():
         return None
-    for name in ("latest", HISTORY_FILE):
-        if (out / name).exists() or (out / name).is_symlink():
-            return name
-    return None
+    history = out / HISTORY_FILE
+    if history.exists() or history.is_symlink():
+        try:
+            with history.open("rb") as fh:
+                first = json.loads(fh.readline(1 << 20) or b"null")
+        except (OSError, ValueError):
+            first = None
+        if not (isinstance(first, dict) and "run_id" in first):
+            return HISTORY_FILE
+    latest = out / "latest"
+    return "latest" if latest.exists() or latest.is_symlink() else None
 
 
 def check_settings(settings: Settings) -> None:

@@ -127,6 +127,11 @@ def test_bad_output_folders_columns_and_jobs_are_one_line_errors(
             result.exit_code == 2 and f"holds a '{name}' that audit did not write" in result.stderr
         )
         assert (foreign / name).read_text() == "the user's own"
+    ours = tmp_path / "ours"  # an output folder copied without its hidden marker
+    assert runner.invoke(app, ["run", str(seeds_dir), "--out", str(ours), "-q"]).exit_code in (0, 1)
+    (ours / ".audit-output").unlink()
+    assert runner.invoke(app, ["run", str(seeds_dir), "--out", str(ours), "-q"]).exit_code in (0, 1)
+    assert len((ours / "history.jsonl").read_text().splitlines()) == 2
     for column, says in (
         ("bogus=x", "--column bogus=x: no field 'bogus' (fields: id, text, title"),
         ("=x", "--column =x: no field ''"),

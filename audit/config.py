@@ -246,13 +246,15 @@ class Settings:
         base = Path(cwd)
         pyproject = base / "pyproject.toml"
         if pyproject.is_file():
-            merged = _merge(merged, _read_toml(pyproject).get("tool", {}).get("audit", {}))
+            merged = _merge(merged, _tool_audit(_read_toml(pyproject), pyproject, {}))
         file = Path(config_file) if config_file else base / "audit.toml"
-        if config_file and not file.is_file():
+        if config_file and not file.exists():
             raise ConfigError(f"{file}: config file not found")
+        if file.exists() and not file.is_file():
+            raise ConfigError(f"{file}: not a settings file (a folder or a device)")
         if file.is_file():
             data = _read_toml(file)
-            merged = _merge(merged, data.get("tool", {}).get("audit", data))
+            merged = _merge(merged, _tool_audit(data, file, data))
         merged = _merge(merged, {k: v for k, v in (overrides or {}).items() if v is not None})
         return _build(cls, merged, "")
 
@@ -267,6 +269,22 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read settings: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8
+        raise ConfigError(f"{path}: cannot read settings: not UTF-8 ({exc.reason})") from None
+
+
+def _tool_audit(data: dict[str, Any], path: Path, default: dict[str, Any]) -> dict[str, Any]:
+    """``[tool.audit]`` of a settings file, or ``default`` when it has none."""
+    tool = data.get("tool")
+    if tool is None:
+        return default
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: setting 'tool' must be a table")
+    if "audit" not in tool:
+        return default
+    if not isinstance(tool["audit"], dict):
+        raise ConfigError(f"{path}: setting 'tool.audit' must be a table")
+    return dict(tool["audit"])
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -184,6 +184,30 @@ def test_settings_file_and_command_line_precedence(tmp_path: Path, seeds_dir: Pa
     assert run_cli("run", "--config", str(cfg))[0] == 2
 
 
+def test_settings_files_of_the_wrong_shape_are_one_line_errors(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    from audit.index.cli import index_app
+
+    cases = {
+        "tool_int.toml": (b"tool = 5\n", "setting 'tool' must be a table"),
+        "audit_int.toml": (b"[tool]\naudit = 5\n", "setting 'tool.audit' must be a table"),
+        "latin1.toml": (b"# caf\xe9\nout = 'x'\n", "cannot read settings: not UTF-8"),
+    }
+    for name, (content, says) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        config = str(tmp_path / name)
+        for command, args in ((app, ["run", str(seeds_dir)]), (index_app, ["stats"])):
+            result = runner.invoke(command, [*args, "--config", config, "--index", "x.db"])
+            assert result.exit_code == 2, (name, result.output)
+            assert says in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    for config in (str(tmp_path), "/dev/null"):
+        result = runner.invoke(app, ["run", str(seeds_dir), "--config", config])
+        assert (
+            result.exit_code == 2 and "not a settings file (a folder or a device)" in result.stderr
+        )
+
+
 def test_console_script_one_line_errors_and_fast_help() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "audit", "run", "--fail-on", "bogus"],

@@ -55,7 +55,13 @@ def test_output_option(run_dir: Path, tmp_path: Path) -> None:
         (b"{not json", "not valid JSON"),
         (b"\xff\xfe\x00", "not UTF-8"),
         (b"[1, 2]", "not a results document"),
-        (b'{"schema_version": 2, "documents": []}', "schema_version 2 is not supported"),
+        (b"{}", "not a results document (no valid schema_version, run, gate, documents)"),
+        (b'{"schema_version": true, "run": {}, "gate": {}, "documents": []}', "schema_version"),
+        (b'{"schema_version": 1, "run": {}, "gate": {}}', "no valid documents"),
+        (
+            b'{"schema_version": 2, "run": {}, "gate": {}, "documents": []}',
+            "schema_version 2 is not supported",
+        ),
     ],
 )
 def test_bad_results_file_exits_2_with_one_line(

@@ -53,11 +53,18 @@ def _load(path: Path) -> dict[str, Any]:
         data = json.loads(text)
     except ValueError as exc:
         _fail(f"{path}: not valid JSON ({exc})")
-    if not isinstance(data, dict) or not isinstance(data.get("documents", []), list):
-        _fail(f"{path}: not a results document (expected an object with a documents list)")
-    schema = data.get("schema_version")
-    if schema is not None and schema != 1:
-        _fail(f"{path}: schema_version {schema!r} is not supported (expected 1)")
+    shape = {"schema_version": int, "run": dict, "gate": dict, "documents": list}
+    missing = [
+        key
+        for key, kind in shape.items()
+        if not isinstance(data, dict)
+        or not isinstance(data.get(key), kind)
+        or isinstance(data.get(key), bool)
+    ]
+    if missing:
+        _fail(f"{path}: not a results document (no valid {', '.join(missing)})")
+    if data["schema_version"] != 1:
+        _fail(f"{path}: schema_version {data['schema_version']!r} is not supported (expected 1)")
     return data
 
 

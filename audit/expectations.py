@@ -259,8 +259,28 @@ def load_suites(path: Path) -> list[ExpectationSuite]:
                 raise SuiteError(f"{file}: not a valid suite: {_line(exc)}") from None
             if len(suite.expectations) != len(data["expectations"]):
                 raise _dropped(file, data, suite)
+            _require_per_document(file, suite)
         suites.append(suite)
     return suites
+
+
+def _require_per_document(file: Path, suite: ExpectationSuite) -> None:
+    """Refuse an expectation that judges the batch as a whole (a row count, a column's
+    mean): it names no document, so it could fail without a finding or a verdict."""
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+
+    per_row = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
+    for n, exp in enumerate(suite.expectations, start=1):
+        if not isinstance(exp, per_row):
+            raise SuiteError(
+                f"{file}: expectation {n} ({exp.expectation_type}) judges the batch as a "
+                "whole; suites hold per-document expectations (column values, column "
+                "pairs, several columns)"
+            )
 
 
 def suite_parameters(languages: str | Sequence[str] = "en") -> dict[str, Any]:
@@ -545,6 +565,8 @@ def _validate(
                     )
                     n = len(specs)
                     specs.append(spec)
+                    if res.success:  # met on its own terms (within `mostly`): no finding
+                        continue
                     for doc_id in doc_ids:
                         failed.setdefault((doc_id, spec.check), []).append(n)
         finally:

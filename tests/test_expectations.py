@@ -491,3 +491,39 @@ def test_a_gx_failure_while_loading_the_table_leaves_no_data_source_behind(
     monkeypatch.setattr(BatchDefinition, "get_batch", real)
     outcomes, _ = validate(table, suites)
     assert [o.doc_ids for o in outcomes] == [["b"]]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 10}},
+        {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "x", "max_value": 1}},
+    ],
+)
+def test_an_expectation_on_the_whole_batch_is_refused(
+    tmp_path: Path, entry: dict[str, Any]
+) -> None:
+    path = write_suite(tmp_path, "s", [{**entry, "meta": meta("empty_body")}])
+    with pytest.raises(SuiteError) as err:  # it could fail without naming a document
+        load_suites(path)
+    assert f"expectation 1 ({entry['type']}) judges the batch as a whole" in str(err.value)
+
+
+def test_an_expectation_met_within_mostly_makes_no_finding(tmp_path: Path) -> None:
+    def suite(mostly: float) -> list[Any]:
+        entry = {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "garble_score", "max_value": 0.5, "mostly": mostly},
+            "meta": meta("garbled_text"),
+            "severity": "critical",
+        }
+        return load_suites(write_suite(tmp_path / str(mostly), "s", [entry]))
+
+    table = signals(garble_score=[0.1, 0.9, 0.2, 0.3])
+    outcomes, findings = validate(table, suite(0.5))  # 3 of 4 pass: met
+    assert outcomes[0].success and outcomes[0].doc_ids == ["b"] and findings == []
+    outcomes, findings = validate(table, suite(0.9))  # not met: b is named
+    assert not outcomes[0].success
+    assert [(f.doc_id, f.check, f.severity.value) for f in findings] == [
+        ("b", "garbled_text", "error")
+    ]

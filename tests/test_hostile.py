@@ -322,6 +322,11 @@ def test_jsonl_malformed_lines_wrong_types_and_nesting(tmp_path: Path) -> None:
     assert "rows.jsonl:18" in run.docs
     assert {"dup", "dup#2", "dup#2#2"} <= set(run.docs)
     assert "already used" in run.finding("dup#2#2", "malformed_record")["message"]
+    # "dup" was given twice (the second became dup#2); "dup#2" was given once
+    assert {d for d in ("dup", "dup#2", "dup#2#2") if "duplicate_id" in run.checks(d)} == {
+        "dup",
+        "dup#2",
+    }
     beyond = run.finding("rows.jsonl:22", "unreadable_input")["message"]
     assert "the number 1e309 is beyond a 64-bit float" in beyond
     empty_id = run.finding("rows.jsonl:23", "malformed_record")["message"]

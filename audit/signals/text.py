@@ -249,6 +249,15 @@ def _bad_lines(paras: list[Para]) -> list[Evidence]:
     return out
 
 
+def _record_id(meta: Mapping[str, Any], doc_id: str, line: Any) -> str | None:
+    """The id a record gives itself: as written in the input (a repeated one is made
+    unique for the document's name, and kept in ``input_id``), else none."""
+    for key in ("input_id", "id"):
+        if present(meta.get(key)):
+            return str(meta[key])
+    return doc_id if present(line) else None
+
+
 def presence(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
     """Which required fields a document has, and the id it gives itself."""
     has_title = [present(t) for t in b.title]
@@ -256,8 +265,7 @@ def presence(b: Batch, cols: Mapping[str, list[Any]]) -> Output:
     has_source = [present(s) for s in b.source]
     has_date = [d is not None for d in cols["published_date"]]
     record_id = [
-        str(m["id"]) if present(m.get("id")) else (d if present(line) else None)
-        for m, d, line in zip(b.meta, b.doc_ids, b.line, strict=True)
+        _record_id(m, d, line) for m, d, line in zip(b.meta, b.doc_ids, b.line, strict=True)
     ]
     ev: list[Evidence | None] = []
     for i in range(b.n):

@@ -22,3 +22,14 @@ def test_latest_mirrors_the_newest_run_and_shares_its_files(tmp_path: Path) -> N
     atomic_write_text(latest / "summary.md", "edited\n")  # replaced, not changed in place
     assert (second / "summary.md").read_text() == "# two\n"
     assert not list(tmp_path.glob(".latest.*"))
+
+
+def test_written_files_are_ordinary_files_not_private_ones(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    path = tmp_path / "report.html"
+    atomic_write_text(path, "<html></html>")  # a published CI artifact must be readable
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

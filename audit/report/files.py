@@ -32,6 +32,15 @@ def atomic_write_chunks(path: Path, chunks: Iterable[str]) -> None:
             fh.write(chunk)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once, at import: os.umask can only be read by setting it
+
+
 @contextlib.contextmanager
 def atomic_open(path: Path) -> Iterator[TextIO]:
     """A text file to write that replaces ``path`` only once it is whole.
@@ -48,6 +57,8 @@ def atomic_open(path: Path) -> Iterator[TextIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); the file it becomes is an ordinary one
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
             yield fh
             fh.flush()

@@ -91,3 +91,16 @@ def test_unusable_index_or_settings_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "index_duplicate_severity" in err
     code, _, err = run("stats", "--index", "x.db", "--format", "yaml")
     assert code == 2 and "--format" in err
+
+
+def test_a_corrupt_sqlite_index_is_named_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "corpus.db"
+    sigs = np.random.default_rng(3).integers(0, 2**32 - 1, size=(300, 128), dtype=np.uint64)
+    with open_index(str(path), DedupSettings(), create=True) as ix:
+        ix.admit([IndexRecord(f"doc-{i}", "feed", None, 300) for i in range(300)], sigs)
+    with path.open("r+b") as fh:  # a page of the tables overwritten
+        fh.seek(4096 * 3)
+        fh.write(b"\xff" * 64)
+    code, _, err = run("rebuild", "--index", str(path))
+    assert code == 2 and "corpus.db: corrupt index: " in err
+    assert err.count("\n") == 1, err  # SQLite's own report spans several lines

@@ -66,6 +66,11 @@ _SCHEMA = (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _one_line(exc: BaseException) -> str:
+    """SQLite's message on one line (an integrity error spans several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def _guard(method: F) -> F:
     """Turn SQLite errors into one-line IndexError_ naming the index."""
 
@@ -82,10 +87,10 @@ def _guard(method: F) -> F:
                         f"{self.timeout_s:g} s"
                     ) from None
                 # SQLite gave up without its busy wait (a lock it cannot wait for)
-                raise IndexError_(f"{self.location}: index busy: {exc}") from None
-            raise IndexError_(f"{self.location}: cannot use the index: {exc}") from None
+                raise IndexError_(f"{self.location}: index busy: {_one_line(exc)}") from None
+            raise IndexError_(f"{self.location}: cannot use the index: {_one_line(exc)}") from None
         except sqlite3.DatabaseError as exc:
-            raise IndexError_(f"{self.location}: corrupt index: {exc}") from None
+            raise IndexError_(f"{self.location}: corrupt index: {_one_line(exc)}") from None
         except OSError as exc:
             raise IndexError_(f"{self.location}: {exc.strerror or exc}") from None
 
@@ -142,7 +147,7 @@ class SQLiteIndex(CorpusIndex):
             self._load_meta(self._conn)
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise IndexOpenError(f"{loc}: corrupt index: {exc}") from None
+            raise IndexOpenError(f"{loc}: corrupt index: {_one_line(exc)}") from None
         except IndexOpenError:
             self.close()
             raise
@@ -464,7 +469,7 @@ class SQLiteIndex(CorpusIndex):
         conn = self._conn
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
-            raise IndexError_(f"{self.location}: corrupt index: {check}")
+            raise IndexError_(f"{self.location}: corrupt index: {' '.join(str(check).split())}")
         b, r = band_params(self.settings.threshold, self.settings.num_perm)
         with self._write() as conn:
             conn.execute("DROP TABLE bands")

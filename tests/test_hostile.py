@@ -392,7 +392,12 @@ def test_tables_with_empty_rows_and_repeated_or_blank_column_names(tmp_path: Pat
     table = pa.table([pa.array(["p1"]), pa.array(["First."]), pa.array(["Second."])],
                      names=["id", "text", "text"])  # fmt: skip
     pq.write_table(table, folder / "twice.parquet")
-    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=4)
+    blank = pa.table([pa.array(["b1"]), pa.array(["Text."]), pa.array(["x"]), pa.array(["y"])],
+                     names=["id", "text", "", ""])  # fmt: skip
+    pq.write_table(blank, folder / "blank.parquet")
+    run = audit_run(str(folder), out=tmp_path / "out", n_inputs=5)
+    kept = next(r for r in run.accepted + run.quarantined if r["doc_id"] == "b1")["record"]
+    assert kept == {"id": "b1", "text": "Text.", "column_3": "x", "column_4": "y"}
     assert_control_audited(run)
     assert body(run.docs["r1"]) == "Read." and not run.checks("r1") & {"malformed_record"}
     sheet = next(r for r in run.accepted + run.quarantined if r["doc_id"] == "r1")["record"]

@@ -567,6 +567,7 @@ class ParquetReader(TableReader):
             yield error_record(file, missing)
             return
         names, note = unique_columns(pf.schema_arrow.names)
+        renamed = names != list(pf.schema_arrow.names)
         row = 0
         batches = pf.iter_batches(batch_size=_batch_rows(pf.metadata, self.max_doc_bytes))
         while True:
@@ -583,7 +584,7 @@ class ParquetReader(TableReader):
                     line=row + 1,
                 )
                 return
-            if note:
+            if renamed:
                 batch = pa.RecordBatch.from_arrays(batch.columns, names=names)
             try:
                 rows = _arrow_rows(batch, self.max_doc_bytes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -132,6 +133,10 @@ def test_bad_output_folders_columns_and_jobs_are_one_line_errors(
     (ours / ".audit-output").unlink()
     assert runner.invoke(app, ["run", str(seeds_dir), "--out", str(ours), "-q"]).exit_code in (0, 1)
     assert len((ours / "history.jsonl").read_text().splitlines()) == 2
+    (ours / ".audit-output").unlink()  # and without latest/ either: its history says so
+    shutil.rmtree(ours / "latest")
+    assert runner.invoke(app, ["run", str(seeds_dir), "--out", str(ours), "-q"]).exit_code in (0, 1)
+    assert len((ours / "history.jsonl").read_text().splitlines()) == 3
     for column, says in (
         ("bogus=x", "--column bogus=x: no field 'bogus' (fields: id, text, title"),
         ("=x", "--column =x: no field ''"),

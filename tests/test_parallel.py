@@ -135,6 +135,15 @@ def test_a_stopped_child_prints_nothing_as_it_unwinds(
     assert "noise" not in capfd.readouterr().err
 
 
+def _swallow_stops(seconds: float) -> None:
+    """Sleep ``seconds``, ignoring the stop, as when the signal lands in a callback
+    (Python reports the exception there, then goes on)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with contextlib.suppress(SystemExit):
+            time.sleep(0.05)
+
+
 @forks
 def test_a_child_that_swallows_the_stop_is_killed_after_the_grace(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -143,11 +152,7 @@ def test_a_child_that_swallows_the_stop_is_killed_after_the_grace(
 
     def work() -> None:
         started.write_text("x")
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            # as when the signal lands in a callback: reported, then ignored
-            with contextlib.suppress(SystemExit):
-                time.sleep(0.05)
+        _swallow_stops(30)
         (tmp_path / "late").write_text("x")
 
     monkeypatch.setattr(SideTask, "stop_grace_s", 0.5)
@@ -178,10 +183,7 @@ def test_a_killed_child_takes_the_processes_it_started_with_it(
     def work() -> None:
         pool = subprocess.Popen(["sleep", "60"])  # as a worker pool of its own
         started.write_text(str(pool.pid))
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            with contextlib.suppress(SystemExit):  # the stop is swallowed
-                time.sleep(0.05)
+        _swallow_stops(30)
 
     monkeypatch.setattr(SideTask, "stop_grace_s", 0.5)
     with pytest.raises(KeyError), SideTask(work):

@@ -66,9 +66,9 @@ _SCHEMA = (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _one_line(exc: BaseException) -> str:
-    """SQLite's message on one line (an integrity error spans several)."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+def _one_line(said: object) -> str:
+    """SQLite's message (an exception, a check's report) on one line: some span several."""
+    return " ".join(str(said).split()) or type(said).__name__
 
 
 def _guard(method: F) -> F:
@@ -469,7 +469,7 @@ class SQLiteIndex(CorpusIndex):
         conn = self._conn
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
-            raise IndexError_(f"{self.location}: corrupt index: {' '.join(str(check).split())}")
+            raise IndexError_(f"{self.location}: corrupt index: {_one_line(check)}")
         b, r = band_params(self.settings.threshold, self.settings.num_perm)
         with self._write() as conn:
             conn.execute("DROP TABLE bands")

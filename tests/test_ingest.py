@@ -86,6 +86,25 @@ def test_jsonl_with_a_malformed_line_and_wrong_types(tmp_path: Path) -> None:
     assert "record is list" in got[3]["read_error"]
 
 
+def test_jsonl_values_read_as_the_standard_library_reads_them(tmp_path: Path) -> None:
+    wide = "123456789012345678901234567890"
+    lines = [
+        '{"id": ' + wide + ', "text": "Body.", "n": -9223372036854775809}',
+        '{"id": "f", "text": "Body.", "x": [0.1, -0.0, 1.5e300, 2e-400, 18446744073709551615]}',
+        '{"id": "d", "text": "Body.", "d": ' + "[" * 99 + "]" * 99 + "}",
+        '{"id": "e", "text": "Body.", "d": ' + "[" * 100 + "]" * 100 + "}",
+    ]
+    path = tmp_path / "values.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    got = records(path)
+    assert got[0]["doc_id"] == wide  # every digit, not a float's 17
+    assert got[0]["meta"]["n"] == -9223372036854775809
+    assert got[1]["meta"]["x"] == json.loads(lines[1])["x"]
+    assert [type(v) for v in got[1]["meta"]["x"]] == [float, float, float, float, int]
+    assert "d" in got[2]["meta"]  # 100 levels with the record itself: read
+    assert "nested more than 100" in got[3]["read_error"]
+
+
 def test_csv_tsv_and_column_mapping(tmp_path: Path) -> None:
     csv_path = tmp_path / "a.csv"
     pd.DataFrame({"story": ['He said "hi",\nthen left.'], "key": ["k1"]}).to_csv(

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
+import orjson
+
 from audit.ingest.columns import ColumnMap
 from audit.ingest.decode import Decoded, _looks_binary, decode_bytes
 from audit.ingest.discover import InputFile
@@ -446,6 +448,40 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# Beyond this a float orjson read may be an integer too wide for 64 bits, which it
+# reads as a float where the standard library keeps every digit.
+_WIDE = float(2**63)
+
+
+def _quick_row(raw: str) -> Any:
+    """``raw`` read by orjson, or None when the careful reading must decide.
+
+    orjson refuses what the careful reading refuses or repairs (NaN, a number
+    beyond a float, a lone surrogate, control characters) and is several times
+    faster than it; None also for what orjson reads differently (integers wider
+    than 64 bits) and for nesting deeper than :data:`MAX_JSON_DEPTH`.
+    """
+    try:
+        row = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    stack = [(row, 1)] if type(row) is dict or type(row) is list else []
+    if type(row) is float and not -_WIDE < row < _WIDE:
+        return None
+    while stack:
+        item, level = stack.pop()
+        for value in item.values() if type(item) is dict else item:
+            kind = type(value)
+            if kind is float:
+                if not -_WIDE < value < _WIDE:
+                    return None
+            elif kind is dict or kind is list:
+                if level >= MAX_JSON_DEPTH:
+                    return None
+                stack.append((value, level + 1))
+    return row
+
+
 def _json_rows(lines: Iterable[str | TooLarge], max_bytes: int) -> Iterator[Row]:
     # Only "\n" ends a line (the caller splits on it): str.splitlines would also
     # split on U+2028 and other separators that JSON allows inside strings.
@@ -457,6 +493,10 @@ def _json_rows(lines: Iterable[str | TooLarge], max_bytes: int) -> Iterator[Row]
             continue
         if len(raw) * 4 > max_bytes and len(raw.encode("utf-8", "surrogatepass")) > max_bytes:
             yield n, n, TooLarge(len(raw.encode("utf-8", "surrogatepass")), max_bytes)
+            continue
+        row = _quick_row(raw)
+        if row is not None:
+            yield n, n, row
             continue
         try:
             row = json.loads(raw, parse_constant=_reject_constant)

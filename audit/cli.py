@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -200,21 +201,33 @@ def printable(text: str, limit: int = _ID_WIDTH) -> str:
         >>> print(printable("a\\nb\\x1b[2J"))
         a\\nb\\x1b[2J
     """
+    if text.isprintable():
+        return text if len(text) <= limit else text[: limit - 1] + "…"
     out = "".join(
         ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
     )
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
-def _print_text(results: dict[str, Any], run_dir: str | None) -> None:
-    from audit.report.documents import bare_documents
+def _listing(documents: Any) -> Iterator[tuple[str, str, str]]:
+    """(verdict, id, checks) per document: kept as the results were built, else decoded."""
+    from audit.report.documents import EncodedDocuments, bare_documents
+    from audit.report.results import listed_checks
 
+    if isinstance(documents, EncodedDocuments) and documents.listing is not None:
+        return iter(documents.listing)
+    return (
+        (doc["verdict"], doc["doc_id"], listed_checks(doc["findings"]))
+        for doc in bare_documents(documents)
+    )
+
+
+def _print_text(results: dict[str, Any], run_dir: str | None) -> None:
     gate = results["gate"]
     rows: list[tuple[str, str, str]] = []
     names: dict[str, str] = {}  # one string per distinct list of checks
-    for doc in bare_documents(results["documents"]):
-        checks = ", ".join(sorted({f["check"] for f in doc["findings"] if f["severity"] != "info"}))
-        rows.append((doc["verdict"], printable(doc["doc_id"]), names.setdefault(checks, checks)))
+    for verdict, doc_id, checks in _listing(results["documents"]):
+        rows.append((verdict, printable(doc_id), names.setdefault(checks, checks)))
     width = max((len(doc_id) for _, doc_id, _ in rows), default=10)
     for at in range(0, len(rows), 1000):  # a thousand lines per write
         block = rows[at : at + 1000]

@@ -112,6 +112,42 @@ def test_results_built_with_release_let_the_findings_go_and_say_the_same() -> No
     assert [f["check"] for f in two["documents"][1]["findings"]] == ["garbled_text", "boilerplate"]
 
 
+def test_the_kept_listing_says_what_the_lines_say() -> None:
+    from audit.cli import _listing
+
+    result = run_audit(Settings(paths=(str(SEEDS),)), write=False)
+    docs = result.results["documents"]
+    assert isinstance(docs, EncodedDocuments) and docs.listing is not None
+    kept = list(_listing(docs))
+    docs.listing = None  # the listing decoded from the lines instead
+    assert kept == list(_listing(docs)) == list(_listing(list(docs)))
+    assert len(kept) == 4 and any(checks for _, _, checks in kept)
+
+
+def test_listed_checks_leave_info_out_alike_for_objects_and_dicts() -> None:
+    from audit.model import Finding, Severity
+    from audit.report.results import listed_checks
+
+    found = [
+        Finding("a", "truncated_text", Severity.ERROR, "t", {}),
+        Finding("a", "language", Severity.INFO, "l", {}),
+        Finding("a", "boilerplate", Severity.WARNING, "b", {}),
+        Finding("a", "boilerplate", Severity.WARNING, "b2", {}),
+    ]
+    assert listed_checks(found) == "boilerplate, truncated_text"
+    assert listed_checks([f.to_dict() for f in found]) == "boilerplate, truncated_text"
+
+
+def test_listing_holds_each_verdict_and_checks_pair_once() -> None:
+    from audit.report.documents import Listing
+
+    listing = Listing()
+    for i in range(1000):
+        listing.add(f"d{i}", "accept" if i % 2 else "quarantine", "" if i % 3 else "boilerplate")
+    assert len(listing) == 1000 and len(listing._pairs) == 4
+    assert list(listing)[:2] == [("quarantine", "d0", "boilerplate"), ("accept", "d1", "")]
+
+
 def test_line_file_reads_back_every_line_by_position_and_in_order(tmp_path: Path) -> None:
     from audit.report.documents import LineFile
 

@@ -35,16 +35,24 @@ class EncodedDocuments(Sequence[dict[str, Any]]):
     def __init__(self, documents: Iterable[dict[str, Any]] = ()) -> None:
         self._lines: Sequence[str] = [dumps_line(doc) for doc in documents]
         self._wrap: Callable[[dict[str, Any], int], dict[str, Any]] | None = None
+        self.listing: Listing | None = None
 
     @classmethod
-    def of_lines(cls, lines: Iterable[str], folder: str | Path | None = None) -> EncodedDocuments:
+    def of_lines(
+        cls,
+        lines: Iterable[str],
+        folder: str | Path | None = None,
+        listing: Listing | None = None,
+    ) -> EncodedDocuments:
         """Documents already encoded, one line of JSON (:func:`dumps_line`) each.
 
         With ``folder`` the lines are kept in a :class:`LineFile` there instead of
-        in memory.
+        in memory. ``listing``, filled as the lines are made, is kept as
+        :attr:`listing`.
         """
         out = cls()
         out._lines = list(lines) if folder is None else LineFile(lines, folder)
+        out.listing = listing
         return out
 
     def __len__(self) -> int:
@@ -92,6 +100,40 @@ class EncodedDocuments(Sequence[dict[str, Any]]):
         """Pass every document read by position through ``fn(doc, position)`` (e.g. to
         let it load its paragraphs on demand)."""
         self._wrap = fn
+
+
+class Listing:
+    """Per document, what the text listing of a run prints: its verdict, its id and the
+    checks of its errors and warnings, without decoding its line again.
+
+    About a dozen bytes a document: the ids are the documents table's own strings,
+    and each distinct verdict and list of checks is held once.
+
+    Example:
+        >>> listing = Listing()
+        >>> listing.add("a", "quarantine", "boilerplate, garbled_text")
+        >>> list(listing)
+        [('quarantine', 'a', 'boilerplate, garbled_text')]
+    """
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._codes = array("L")  # per document: its (verdict, checks) pair's number
+        self._pairs: dict[tuple[str, str], int] = {}
+
+    def add(self, doc_id: str, verdict: str, checks: str) -> None:
+        """The next document's entry."""
+        self._ids.append(doc_id)
+        self._codes.append(self._pairs.setdefault((verdict, checks), len(self._pairs)))
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        pairs = list(self._pairs)
+        for doc_id, code in zip(self._ids, self._codes, strict=True):
+            verdict, checks = pairs[code]
+            yield verdict, doc_id, checks
 
 
 class LineFile(Sequence[str]):

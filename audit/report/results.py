@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from audit.model import DOCUMENT_COLUMNS, SCHEMA_VERSION, Corpus, Finding
-from audit.report.documents import EncodedDocuments, with_raw_key
+from audit.report.documents import EncodedDocuments, Listing, with_raw_key
 from audit.report.files import dumps_line
 
 # Signal columns that the contract requires in every document's `signals`.
@@ -72,22 +72,38 @@ def build_results(
                 doc["findings"] = [f.to_dict() for f in doc["findings"]]
             yield doc
 
+    listing = Listing()
+
     def lines() -> Iterator[str]:
         """Each document as its line, the findings' evidence spliced in as kept."""
         for doc in documents():
             found = doc.pop("findings")
             del doc["paragraphs"]
             listed = "[" + ",".join(f.to_json() for f in found) + "]"
+            listing.add(doc["doc_id"], doc["verdict"], listed_checks(found))
             yield with_raw_key(dumps_line(doc), "findings", listed)
 
     return {
         "schema_version": SCHEMA_VERSION,
         "run": run,
         "gate": gate,
-        "documents": list(documents()) if paragraphs else EncodedDocuments.of_lines(lines(), spill),
+        "documents": list(documents())
+        if paragraphs
+        else EncodedDocuments.of_lines(lines(), spill, listing),
         "clusters": [c.to_dict() for c in corpus.clusters],
         "expectations": [e.to_dict() for e in corpus.expectations],
     }
+
+
+def listed_checks(findings: list[Finding] | list[dict[str, Any]]) -> str:
+    """The checks of a document's errors and warnings, sorted and comma-separated, as the
+    text listing of a run shows them (findings as objects or as their dicts)."""
+    names = {
+        f.check if isinstance(f, Finding) else f["check"]
+        for f in findings
+        if (f.severity.value if isinstance(f, Finding) else f["severity"]) != "info"
+    }
+    return ", ".join(sorted(names))
 
 
 def _document(

@@ -211,15 +211,16 @@ def printable(text: str, limit: int = _ID_WIDTH) -> str:
 
 def _listing(documents: Any) -> Iterator[tuple[str, str, str]]:
     """(verdict, id, checks) per document: kept as the results were built, else decoded."""
-    from audit.report.documents import EncodedDocuments, bare_documents
-    from audit.report.results import listed_checks
+    from audit.report.documents import EncodedDocuments, Listing, bare_documents
 
     if isinstance(documents, EncodedDocuments) and documents.listing is not None:
         return iter(documents.listing)
-    return (
-        (doc["verdict"], doc["doc_id"], listed_checks(doc["findings"]))
-        for doc in bare_documents(documents)
-    )
+    listing = Listing()
+    for doc in bare_documents(documents):
+        listing.add(
+            doc["doc_id"], doc["verdict"], [(f["check"], f["severity"]) for f in doc["findings"]]
+        )
+    return iter(listing)
 
 
 def _print_text(results: dict[str, Any], run_dir: str | None) -> None:

@@ -114,38 +114,43 @@ def test_results_built_with_release_let_the_findings_go_and_say_the_same() -> No
 
 def test_the_kept_listing_says_what_the_lines_say() -> None:
     from audit.cli import _listing
+    from audit.report.summary import render_summary
 
-    result = run_audit(Settings(paths=(str(SEEDS),)), write=False)
-    docs = result.results["documents"]
+    result = run_audit(Settings(paths=(str(SEEDS),), fail_on="warning"), write=False)
+    results = result.results
+    docs = results["documents"]
     assert isinstance(docs, EncodedDocuments) and docs.listing is not None
-    kept = list(_listing(docs))
-    docs.listing = None  # the listing decoded from the lines instead
-    assert kept == list(_listing(docs)) == list(_listing(list(docs)))
+    kept, summary = list(_listing(docs)), render_summary(results)
     assert len(kept) == 4 and any(checks for _, _, checks in kept)
+    docs.listing = None  # the same read from the lines instead
+    assert kept == list(_listing(docs)) == list(_listing(list(docs)))
+    assert summary == render_summary(results)
+    assert "Quarantined (4)" in summary and "garbled\\_text: garble score" in summary
 
 
-def test_listed_checks_leave_info_out_alike_for_objects_and_dicts() -> None:
-    from audit.model import Finding, Severity
-    from audit.report.results import listed_checks
+def test_listing_counts_and_lists_as_the_findings_say() -> None:
+    from collections import Counter
 
-    found = [
-        Finding("a", "truncated_text", Severity.ERROR, "t", {}),
-        Finding("a", "language", Severity.INFO, "l", {}),
-        Finding("a", "boilerplate", Severity.WARNING, "b", {}),
-        Finding("a", "boilerplate", Severity.WARNING, "b2", {}),
-    ]
-    assert listed_checks(found) == "boilerplate, truncated_text"
-    assert listed_checks([f.to_dict() for f in found]) == "boilerplate, truncated_text"
-
-
-def test_listing_holds_each_verdict_and_checks_pair_once() -> None:
     from audit.report.documents import Listing
 
     listing = Listing()
     for i in range(1000):
-        listing.add(f"d{i}", "accept" if i % 2 else "quarantine", "" if i % 3 else "boilerplate")
-    assert len(listing) == 1000 and len(listing._pairs) == 4
-    assert list(listing)[:2] == [("quarantine", "d0", "boilerplate"), ("accept", "d1", "")]
+        found = [("boilerplate", "warning")] if i % 3 == 0 else []
+        found += [("language", "info")] if i % 5 == 0 else []
+        found += [("truncated_text", "error"), ("truncated_text", "error")] if i % 2 == 0 else []
+        listing.add(f"d{i}", "quarantine" if i % 2 == 0 else "accept", found)
+    assert len(listing) == 1000 and len(listing._kinds) == 8
+    rows = list(listing)
+    assert rows[0] == ("quarantine", "d0", "boilerplate, truncated_text")
+    assert rows[5] == ("accept", "d5", "")  # an info finding is not listed
+    verdicts, by_check = listing.tally()
+    assert verdicts == Counter({"quarantine": 500, "accept": 500})
+    assert by_check == {
+        "boilerplate": Counter({"warning": 334}),
+        "language": Counter({"info": 200}),
+        "truncated_text": Counter({"error": 1000}),
+    }
+    assert list(listing.positions("accept"))[:3] == [1, 3, 5]
 
 
 def test_line_file_reads_back_every_line_by_position_and_in_order(tmp_path: Path) -> None:

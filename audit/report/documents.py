@@ -7,6 +7,7 @@ import os
 import tempfile
 import weakref
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, overload
@@ -103,37 +104,63 @@ class EncodedDocuments(Sequence[dict[str, Any]]):
 
 
 class Listing:
-    """Per document, what the text listing of a run prints: its verdict, its id and the
-    checks of its errors and warnings, without decoding its line again.
+    """Per document, its id, verdict and findings' (check, severity): what the text
+    listing and the summary of a run read, kept so that they need not decode every
+    document's line again.
 
     About a dozen bytes a document: the ids are the documents table's own strings,
-    and each distinct verdict and list of checks is held once.
+    and each distinct verdict with its findings is held once.
 
     Example:
         >>> listing = Listing()
-        >>> listing.add("a", "quarantine", "boilerplate, garbled_text")
+        >>> listing.add("a", "quarantine", [("garbled_text", "error"), ("language", "info")])
         >>> list(listing)
-        [('quarantine', 'a', 'boilerplate, garbled_text')]
+        [('quarantine', 'a', 'garbled_text')]
+        >>> listing.tally()
+        (Counter({'quarantine': 1}), {'garbled_text': Counter({'error': 1}), \
+'language': Counter({'info': 1})})
     """
 
     def __init__(self) -> None:
         self._ids: list[str] = []
-        self._codes = array("L")  # per document: its (verdict, checks) pair's number
-        self._pairs: dict[tuple[str, str], int] = {}
+        self._codes = array("L")  # per document: the number of its (verdict, findings)
+        self._kinds: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
 
-    def add(self, doc_id: str, verdict: str, checks: str) -> None:
-        """The next document's entry."""
+    def add(self, doc_id: str, verdict: str, findings: Iterable[tuple[str, str]]) -> None:
+        """The next document: its id, verdict and each finding's (check, severity)."""
+        key = (verdict, tuple(sorted(findings)))
         self._ids.append(doc_id)
-        self._codes.append(self._pairs.setdefault((verdict, checks), len(self._pairs)))
+        self._codes.append(self._kinds.setdefault(key, len(self._kinds)))
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def __iter__(self) -> Iterator[tuple[str, str, str]]:
-        pairs = list(self._pairs)
+        """(verdict, id, the checks of its errors and warnings, sorted and comma-separated)."""
+        shown = [
+            (verdict, ", ".join(sorted({c for c, s in found if s != "info"})))
+            for verdict, found in self._kinds
+        ]
         for doc_id, code in zip(self._ids, self._codes, strict=True):
-            verdict, checks = pairs[code]
+            verdict, checks = shown[code]
             yield verdict, doc_id, checks
+
+    def tally(self) -> tuple[Counter[str], dict[str, Counter[str]]]:
+        """Documents per verdict, and findings per check and severity."""
+        verdicts: Counter[str] = Counter()
+        by_check: dict[str, Counter[str]] = {}
+        kinds = list(self._kinds)
+        for code, n in sorted(Counter(self._codes).items()):
+            verdict, found = kinds[code]
+            verdicts[verdict] += n
+            for check, severity in found:
+                by_check.setdefault(check, Counter())[severity] += n
+        return verdicts, by_check
+
+    def positions(self, verdict: str) -> Iterator[int]:
+        """The positions of the documents with ``verdict``, in order."""
+        wanted = {code for (v, _), code in self._kinds.items() if v == verdict}
+        return (i for i, code in enumerate(self._codes) if code in wanted)
 
 
 class LineFile(Sequence[str]):

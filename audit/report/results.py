@@ -80,7 +80,7 @@ def build_results(
             found = doc.pop("findings")
             del doc["paragraphs"]
             listed = "[" + ",".join(f.to_json() for f in found) + "]"
-            listing.add(doc["doc_id"], doc["verdict"], listed_checks(found))
+            listing.add(doc["doc_id"], doc["verdict"], [(f.check, f.severity.value) for f in found])
             yield with_raw_key(dumps_line(doc), "findings", listed)
 
     return {
@@ -93,17 +93,6 @@ def build_results(
         "clusters": [c.to_dict() for c in corpus.clusters],
         "expectations": [e.to_dict() for e in corpus.expectations],
     }
-
-
-def listed_checks(findings: list[Finding] | list[dict[str, Any]]) -> str:
-    """The checks of a document's errors and warnings, sorted and comma-separated, as the
-    text listing of a run shows them (findings as objects or as their dicts)."""
-    names = {
-        f.check if isinstance(f, Finding) else f["check"]
-        for f in findings
-        if (f.severity.value if isinstance(f, Finding) else f["severity"]) != "info"
-    }
-    return ", ".join(sorted(names))
 
 
 def _document(

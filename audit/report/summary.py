@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.history import baseline, history_entry
+from audit.report.documents import EncodedDocuments
 from audit.report.files import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,47 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _tally(
+    results: Mapping[str, Any], max_documents: int
+) -> tuple[int, Counter[str], dict[str, Counter[str]], list[tuple[Any, str]]]:
+    """Documents, documents per verdict, findings per check and severity, and the
+    (doc_id, reasons) of the first ``max_documents`` quarantined documents."""
+    docs = results.get("documents") or []
+    verdicts: Counter[str]
+    by_check: dict[str, Counter[str]]
+    quarantined: list[tuple[Any, str]]
+    if isinstance(docs, EncodedDocuments) and docs.listing is not None:
+        # kept as the results were built: only the few quarantined listed are read
+        listing = docs.listing
+        verdicts, by_check = listing.tally()
+        first = itertools.islice(listing.positions("quarantine"), max_documents)
+        quarantined = [_reasons(docs.decoded(i)) for i in first]
+        return len(listing), verdicts, by_check, quarantined
+    # one pass over the documents (a large run reads them one at a time)
+    n_documents = 0
+    verdicts = Counter()
+    by_check = {}
+    quarantined = []
+    for doc in docs:
+        n_documents += 1
+        verdict = str(doc.get("verdict"))
+        verdicts[verdict] += 1
+        for f in doc.get("findings") or []:
+            by_check.setdefault(str(f.get("check")), Counter())[str(f.get("severity"))] += 1
+        if verdict == "quarantine" and len(quarantined) < max_documents:
+            quarantined.append(_reasons(doc))
+    return n_documents, verdicts, by_check, quarantined
+
+
+def _reasons(doc: Mapping[str, Any]) -> tuple[Any, str]:
+    reasons = "; ".join(
+        f"{f.get('check')}: {f.get('message')}"
+        for f in doc.get("findings") or []
+        if f.get("severity") in ("error", "warning")
+    )
+    return doc.get("doc_id"), reasons
+
+
 def render_summary(
     results: Mapping[str, Any],
     history: Sequence[Mapping[str, Any]] | None = None,
@@ -51,25 +94,7 @@ def render_summary(
     passed = bool(gate.get("passed"))
     fail_on = gate.get("fail_on", "error")
     counts = {s: int((gate.get("counts") or {}).get(s, 0)) for s in _SEVERITIES}
-    # one pass over the documents (a large run reads them one at a time)
-    n_documents = 0
-    verdicts: Counter[str] = Counter()
-    by_check: dict[str, Counter[str]] = {}
-    quarantined: list[tuple[Any, str]] = []  # (doc_id, reasons) of the first few
-    for doc in results.get("documents") or []:
-        n_documents += 1
-        verdict = str(doc.get("verdict"))
-        verdicts[verdict] += 1
-        findings = doc.get("findings") or []
-        for f in findings:
-            by_check.setdefault(str(f.get("check")), Counter())[str(f.get("severity"))] += 1
-        if verdict == "quarantine" and len(quarantined) < max_documents:
-            reasons = "; ".join(
-                f"{f.get('check')}: {f.get('message')}"
-                for f in findings
-                if f.get("severity") in ("error", "warning")
-            )
-            quarantined.append((doc.get("doc_id"), reasons))
+    n_documents, verdicts, by_check, quarantined = _tally(results, max_documents)
     inputs = ", ".join(map(str, run.get("inputs") or [])) or "-"
 
     lines = [

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit.model import DOCUMENT_COLUMNS, SCHEMA_VERSION, Corpus, Finding
@@ -62,7 +63,7 @@ def build_results(
     columns = list(docs.columns)
 
     def documents() -> Iterator[dict[str, Any]]:
-        for values in docs.itertuples(index=False, name=None):
+        for values in _plain_rows(docs):
             row = dict(zip(columns, values, strict=True))
             doc_id = row["doc_id"]
             doc = _document(
@@ -98,29 +99,53 @@ def build_results(
 def _document(
     row: dict[str, Any], findings: list[Finding], paragraphs: list[dict[str, Any]], verdict: str
 ) -> dict[str, Any]:
+    """One document's results entry from its row of plain values (:func:`_plain_rows`)."""
     signals = dict(REQUIRED_SIGNALS)
     for key, value in row.items():
         if key not in NOT_SIGNALS:
-            signals[key] = _plain(value)
-    order = {"error": 0, "warning": 1, "info": 2}
-    findings = sorted(findings, key=lambda f: (order[f.severity.value], f.check))
+            signals[key] = value
+    findings = sorted(findings, key=lambda f: (_ORDER[f.severity.value], f.check))
     return {
         "doc_id": row["doc_id"],
         "source": row["source"],
-        "line": _plain(row.get("line")),
-        "domain": _plain(row.get("domain")),
-        "url": _plain(row.get("url")),
-        "title": _plain(row.get("title")),
-        "published": _plain(row.get("published_date")),
-        "published_raw": _plain(row.get("published")),
-        "word_count": int(_plain(row.get("word_count")) or 0),
-        "claimed_word_count": _plain(row.get("claimed_word_count")),
-        "encoding": _plain(row.get("encoding")),
+        "line": row.get("line"),
+        "domain": row.get("domain"),
+        "url": row.get("url"),
+        "title": row.get("title"),
+        "published": row.get("published_date"),
+        "published_raw": row.get("published"),
+        "word_count": int(row.get("word_count") or 0),
+        "claimed_word_count": row.get("claimed_word_count"),
+        "encoding": row.get("encoding"),
         "signals": signals,
         "verdict": verdict,
         "findings": findings,  # Finding objects: the caller writes them as dicts or JSON
         "paragraphs": paragraphs,
     }
+
+
+_ORDER = {"error": 0, "warning": 1, "info": 2}
+_BLOCK = 8192  # documents whose values are made plain at a time
+
+
+def _plain_rows(docs: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """The table's rows as tuples of JSON-ready values (as :func:`_plain` makes them),
+    converted a column and a block of rows at a time rather than value by value."""
+    series = [docs.iloc[:, k] for k in range(docs.shape[1])]
+    for start in range(0, len(docs), _BLOCK):
+        yield from zip(
+            *(_plain_values(s.iloc[start : start + _BLOCK]) for s in series), strict=True
+        )
+
+
+def _plain_values(column: pd.Series) -> list[Any]:
+    """A column's values made JSON-ready, as :func:`_plain` makes each."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return column.tolist()  # Python ints and bools already
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        return [None if v != v else v for v in column.tolist()]  # NaN: None
+    return [_plain(v) for v in column.tolist()]
 
 
 def _paragraphs_by_doc(paragraphs: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:

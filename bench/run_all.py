@@ -6,6 +6,8 @@ For each size it generates (once, cached under ``bench/out/corpora/``) a corpus 
 every output file), and prints:
 
 - documents per second, end to end (wall clock of the child, start-up included);
+- CPU seconds (user and system) of all the run's processes, which vary less
+  than the wall clock on a machine whose speed varies from run to run;
 - seconds per stage, from ``run.stages`` of the run's results.json (``chunks.*``
   are seconds of work summed over the worker processes; ``write.*`` the writers
   of the run folder, where ``write.results`` (results.json and the jsonl files)
@@ -36,6 +38,7 @@ import itertools
 import json
 import os
 import platform
+import resource
 import shlex
 import shutil
 import subprocess
@@ -70,6 +73,7 @@ class Measure:
     exit_code: int
     stages: dict[str, float] = field(default_factory=dict)
     peaks: dict[str, int] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # user + system, every process of the run
 
     @property
     def rate(self) -> float:
@@ -179,12 +183,14 @@ def run_once(corpus: Path, out: Path, docs: int, args: argparse.Namespace) -> Me
         cmd += ["--scheduler", args.scheduler]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
+    cpu0 = _children_cpu()
     with open(os.devnull, "w") as devnull:
         proc = subprocess.Popen(cmd, stdout=devnull, stderr=subprocess.PIPE, text=True, env=env)
         peak = TreePeak(proc.pid)
         _, err = proc.communicate()
         peak.stop()
     seconds = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0
     if proc.returncode not in (0, 1):
         raise SystemExit(f"audit run failed ({proc.returncode}): {err.strip()[-2000:]}")
     run = read_run(out / "latest" / "results.json")
@@ -194,7 +200,14 @@ def run_once(corpus: Path, out: Path, docs: int, args: argparse.Namespace) -> Me
     writers = writers_wall(stages)
     stages["other"] = round(max(seconds - timed - writers, 0.0), 3)
     peaks = {k: int(v) for k, v in run.get("stage_peak_mb", {}).items()}
-    return Measure(docs, seconds, peak.tree, peak.single, proc.returncode, stages, peaks)
+    return Measure(docs, seconds, peak.tree, peak.single, proc.returncode, stages, peaks, cpu)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children and their descendants (each of the
+    run's processes is waited for by its parent, so all of them count)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def writers_wall(stages: dict[str, float]) -> float:
@@ -217,6 +230,7 @@ def table(measures: list[Measure]) -> str:
     rows = [
         ["documents/s", *(f"{m.rate:,.0f}" for m in measures)],
         ["wall seconds", *(f"{m.seconds:,.1f}" for m in measures)],
+        ["CPU seconds, all processes", *(f"{m.cpu_seconds:,.1f}" for m in measures)],
         ["peak memory, process tree", *(f"{m.tree_rss / 1024**2:,.0f} MB" for m in measures)],
         ["peak RSS, largest process", *(f"{m.max_rss / 1024**2:,.0f} MB" for m in measures)],
     ]

@@ -67,6 +67,7 @@ def _tally(
 
 
 def _reasons(doc: Mapping[str, Any]) -> tuple[Any, str]:
+    """A quarantined document's id and its errors and warnings, as the summary lists them."""
     reasons = "; ".join(
         f"{f.get('check')}: {f.get('message')}"
         for f in doc.get("findings") or []

@@ -6,8 +6,8 @@ For each size it generates (once, cached under ``bench/out/corpora/``) a corpus 
 every output file), and prints:
 
 - documents per second, end to end (wall clock of the child, start-up included);
-- CPU seconds (user and system) of all the run's processes, which vary less
-  than the wall clock on a machine whose speed varies from run to run;
+- CPU seconds (user and system) of all the run's local processes (not those of
+  a remote Dask scheduler's workers), a second view beside the wall clock;
 - seconds per stage, from ``run.stages`` of the run's results.json (``chunks.*``
   are seconds of work summed over the worker processes; ``write.*`` the writers
   of the run folder, where ``write.results`` (results.json and the jsonl files)

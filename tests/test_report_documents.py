@@ -121,10 +121,12 @@ def test_the_kept_listing_says_what_the_lines_say() -> None:
     docs = results["documents"]
     assert isinstance(docs, EncodedDocuments) and docs.listing is not None
     kept, summary = list(_listing(docs)), render_summary(results)
+    none_listed = render_summary(results, max_documents=-1)
     assert len(kept) == 4 and any(checks for _, _, checks in kept)
     docs.listing = None  # the same read from the lines instead
     assert kept == list(_listing(docs)) == list(_listing(list(docs)))
     assert summary == render_summary(results)
+    assert none_listed == render_summary(results, max_documents=-1)
     assert "Quarantined (4)" in summary and "garbled\\_text: garble score" in summary
 
 

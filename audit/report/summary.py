@@ -47,7 +47,7 @@ def _tally(
         # kept as the results were built: only the few quarantined listed are read
         listing = docs.listing
         verdicts, by_check = listing.tally()
-        first = itertools.islice(listing.positions("quarantine"), max_documents)
+        first = itertools.islice(listing.positions("quarantine"), max(max_documents, 0))
         quarantined = [_reasons(docs.decoded(i)) for i in first]
         return len(listing), verdicts, by_check, quarantined
     # one pass over the documents (a large run reads them one at a time)

@@ -225,10 +225,7 @@ def _listing(documents: Any) -> Iterator[tuple[str, str, str]]:
 
 def _print_text(results: dict[str, Any], run_dir: str | None) -> None:
     gate = results["gate"]
-    rows: list[tuple[str, str, str]] = []
-    names: dict[str, str] = {}  # one string per distinct list of checks
-    for verdict, doc_id, checks in _listing(results["documents"]):
-        rows.append((verdict, printable(doc_id), names.setdefault(checks, checks)))
+    rows = [(v, printable(doc_id), checks) for v, doc_id, checks in _listing(results["documents"])]
     width = max((len(doc_id) for _, doc_id, _ in rows), default=10)
     for at in range(0, len(rows), 1000):  # a thousand lines per write
         block = rows[at : at + 1000]

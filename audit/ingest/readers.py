@@ -435,10 +435,6 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-# an exponent of three digits or more: the number may be beyond a float (1e309)
-_HUGE_NUMBER = re.compile(r"[eE]\+?\d{3}")
-
-
 def _finite_float(text: str) -> float:
     """A JSON number as a float; one beyond a 64-bit float (1e309) is refused, not made
     infinity (which no JSON can write back)."""
@@ -499,9 +495,7 @@ def _json_rows(lines: Iterable[str | TooLarge], max_bytes: int) -> Iterator[Row]
             yield n, n, row
             continue
         try:
-            row = json.loads(raw, parse_constant=_reject_constant)
-            if _HUGE_NUMBER.search(raw):  # it may overflow a float: read it again, checked
-                row = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+            row = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
             if raw.count("[") + raw.count("{") > MAX_JSON_DEPTH and _depth(row) > MAX_JSON_DEPTH:
                 raise RecursionError
             if "\\u" in raw and _has_surrogate(row):

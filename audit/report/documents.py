@@ -108,8 +108,9 @@ class Listing:
     listing and the summary of a run read, kept so that they need not decode every
     document's line again.
 
-    About a dozen bytes a document: the ids are the documents table's own strings,
-    and each distinct verdict with its findings is held once.
+    Twelve bytes a document (a reference to its id, which is the documents table's
+    own string, and a 4-byte number); each distinct verdict with its findings is held
+    once, with the checks the listing shows.
 
     Example:
         >>> listing = Listing()
@@ -123,7 +124,7 @@ class Listing:
 
     def __init__(self) -> None:
         self._ids: list[str] = []
-        self._codes = array("L")  # per document: the number of its (verdict, findings)
+        self._codes = array("I")  # per document: the number of its (verdict, findings)
         self._kinds: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
 
     def add(self, doc_id: str, verdict: str, findings: Iterable[tuple[str, str]]) -> None:
